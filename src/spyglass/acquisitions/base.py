@@ -1,0 +1,137 @@
+"""The one interface every acquisition offers to modules: find, read, open as SQLite or plist.
+
+Nothing outside `acquisitions/` knows how evidence is stored. Everything is read-only, every
+read is size-bounded, and every file read is hashed into `inputs` for case.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from spyglass.errors import EvidenceError
+from spyglass.limits import MAX_LINE_CHARS, MAX_PLIST_BYTES, MAX_SQLITE_BYTES, MAX_TEXT_BYTES
+from spyglass.plists import load_plist
+from spyglass.sqlite import Database
+
+if TYPE_CHECKING:
+    from spyglass.modules import Artifact
+
+IOS_BACKUP = "ios-backup"
+IOS_FS = "ios-fs"
+SYSDIAGNOSE = "sysdiagnose"
+ANDROIDQF = "androidqf"
+ANDROID_BUGREPORT = "android-bugreport"
+ANDROID_BACKUP = "android-backup"
+KINDS = (IOS_BACKUP, IOS_FS, SYSDIAGNOSE, ANDROIDQF, ANDROID_BUGREPORT, ANDROID_BACKUP)
+
+
+@dataclass(slots=True, eq=False)
+class EvidenceFile:
+    """One file of the evidence, as a module sees it.
+
+    `source` is how the case names it (for a backup "HomeDomain/Library/SMS/sms.db"),
+    `device_path` where it lived on the phone, `meta` what the container knows about it
+    (size, mode, MACB times), `key` the acquisition's own handle.
+    """
+
+    acquisition: Acquisition
+    source: str
+    device_path: str | None = None
+    size: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    key: Any = None
+    artifact: Artifact | None = None
+
+    def read_bytes(self, limit: int = MAX_TEXT_BYTES) -> bytes:
+        return self.acquisition.read_bytes(self, limit)
+
+    def open(self) -> BinaryIO:
+        return self.acquisition.open(self)
+
+    def sqlite(self) -> Database:
+        """The file as a read-only in-memory database, its -wal applied, declared tables checked."""
+        wal_file = self.acquisition.companion(self, "-wal")
+        wal = wal_file.read_bytes(MAX_SQLITE_BYTES) if wal_file else None
+        database = Database(self.read_bytes(MAX_SQLITE_BYTES), self.source, wal)
+        if self.artifact is not None:
+            database.require(self.artifact.tables)
+        return database
+
+    def plist(self) -> Any:
+        return load_plist(self.read_bytes(MAX_PLIST_BYTES), self.source)
+
+    def text(self, limit: int = MAX_TEXT_BYTES) -> str:
+        return self.read_bytes(limit).decode("utf-8", errors="replace")
+
+    def lines(self, limit: int = MAX_TEXT_BYTES) -> Iterator[str]:
+        """Decoded lines, each cut at MAX_LINE_CHARS so one huge line cannot exhaust memory."""
+        stream = io.TextIOWrapper(io.BytesIO(self.read_bytes(limit)), encoding="utf-8", errors="replace")
+        for line in stream:
+            yield line[:MAX_LINE_CHARS].rstrip("\r\n")
+
+
+class Acquisition(ABC):
+    """An opened piece of evidence. Subclasses implement the storage; modules use only this."""
+
+    kind: str = ""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.device: dict[str, Any] = {}
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.notes: list[str] = []
+
+    @classmethod
+    @abstractmethod
+    def probe(cls, path: Path) -> bool:
+        """Whether `path` looks like this kind of acquisition (cheap, reads little)."""
+
+    @abstractmethod
+    def find(self, artifact: Artifact) -> list[EvidenceFile]:
+        """The files of `artifact` present in this acquisition, in a stable order."""
+
+    @abstractmethod
+    def _read(self, file: EvidenceFile, limit: int) -> bytes:
+        """The file's plain bytes, at most `limit` (EvidenceError beyond)."""
+
+    def companion(self, file: EvidenceFile, suffix: str) -> EvidenceFile | None:
+        """A file stored beside `file` under the same name plus `suffix` (sqlite -wal)."""
+        return None
+
+    def read_bytes(self, file: EvidenceFile, limit: int = MAX_TEXT_BYTES) -> bytes:
+        data = self._read(file, limit)
+        if file.source not in self.inputs:
+            self.record_input(file.source, hashlib.sha256(data).hexdigest(), len(data))
+        return data
+
+    def open(self, file: EvidenceFile) -> BinaryIO:
+        return io.BytesIO(self.read_bytes(file))
+
+    def record_input(self, source: str, sha256: str, size: int) -> None:
+        self.inputs[source] = {"sha256": sha256, "size": size}
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": str(self.root), "device": self.device, "notes": self.notes}
+
+    def close(self) -> None:
+        """Release what the acquisition holds open."""
+
+
+def read_file_bounded(path: Path, limit: int, source: str) -> bytes:
+    """Read a file from disk, refusing one over `limit` bytes and anything not a regular file."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise EvidenceError(f"{source}: not a regular file")
+        size = path.stat().st_size
+        if size > limit:
+            raise EvidenceError(f"{source}: {size} bytes is over the {limit} byte bound")
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)[:limit]
+    except OSError as exc:
+        raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from exc

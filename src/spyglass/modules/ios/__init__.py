@@ -1,0 +1,1 @@
+"""iOS artifact modules."""

@@ -1,0 +1,1 @@
+"""Builders that write evidence in its real formats, for tests, the demo and the benchmarks."""
