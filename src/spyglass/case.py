@@ -1,0 +1,170 @@
+"""The case folder: the output contract other tools read (see ARCHITECTURE.md, section 5).
+
+OUT/case.json, OUT/detections.jsonl, OUT/records/MODULE.jsonl, OUT/timeline.csv,
+OUT/timeline_detected.csv. Reports are rendered from this folder alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from spyglass.detections import Detection
+from spyglass.errors import SpyglassError
+from spyglass.records import Record, iso_utc
+
+TIMELINE_COLUMNS = ["datetime", "timestamp_desc", "message", "module", "source"]
+DETECTED_COLUMNS = TIMELINE_COLUMNS + ["severity", "kind"]
+MAX_TIMELINE_MESSAGE = 2000
+SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default, separators=(",", ":"))
+
+
+def prepare_output(out: Path, force: bool, evidence: Path | None = None) -> Path:
+    """Make sure `out` is a usable, empty folder that is not inside the evidence."""
+    out = out.expanduser()
+    if evidence is not None:
+        resolved_out, resolved_evidence = out.resolve(), evidence.resolve()
+        if resolved_out == resolved_evidence or resolved_evidence in resolved_out.parents:
+            raise SpyglassError(f"{out}: the output folder must not be inside the evidence")
+    if out.exists():
+        if not out.is_dir():
+            raise SpyglassError(f"{out}: exists and is not a folder")
+        if any(out.iterdir()) and not force:
+            raise SpyglassError(f"{out}: output folder is not empty (use --force to write into it)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "records").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise SpyglassError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
+    return out
+
+
+class CaseWriter:
+    """Streams records to records/MODULE.jsonl and keeps the timeline rows to sort at the end."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.timeline: list[tuple[str, str, str, str, str]] = []
+        self._handle: IO[str] | None = None
+
+    def begin_module(self, name: str) -> None:
+        self.end_module()
+        path = self.out / "records" / f"{SAFE_NAME.sub('_', name)}.jsonl"
+        self._handle = path.open("w", encoding="utf-8", newline="\n")
+
+    def write_record(self, record: Record) -> None:
+        data = record.to_dict()
+        assert self._handle is not None
+        self._handle.write(dumps(data) + "\n")
+        if data["timestamp"]:
+            self.timeline.append((data["timestamp"], record.timestamp_desc,
+                                  record.message[:MAX_TIMELINE_MESSAGE], record.module, record.source))
+
+    def end_module(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def finish(self, case: dict[str, Any], detections: list[Detection]) -> None:
+        self.end_module()
+        write_detections(self.out, detections)
+        self.timeline.sort()
+        write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS, self.timeline)
+        self.timeline = []
+        write_case_json(self.out, case)
+
+
+def write_detections(out: Path, detections: list[Detection]) -> None:
+    with _atomic(out / "detections.jsonl") as handle:
+        for detection in detections:
+            handle.write(dumps(detection.to_dict()) + "\n")
+    rows = sorted((iso_utc(d.timestamp) or "", d.record.timestamp_desc, d.message[:MAX_TIMELINE_MESSAGE],
+                   d.module, d.source, d.severity, d.kind) for d in detections)
+    write_csv(out / "timeline_detected.csv", DETECTED_COLUMNS, rows)
+
+
+def write_csv(path: Path, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    with _atomic(path, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def write_case_json(out: Path, case: dict[str, Any]) -> None:
+    with _atomic(out / "case.json") as handle:
+        handle.write(json.dumps(case, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+
+
+class _atomic:
+    """Write to a temporary name beside the target, then rename: a case is never half-written."""
+
+    def __init__(self, path: Path, newline: str | None = "\n") -> None:
+        self.path, self.newline = path, newline
+        self.temporary = path.with_name(f".{path.name}.tmp")
+
+    def __enter__(self) -> IO[str]:
+        self.handle = self.temporary.open("w", encoding="utf-8", newline=self.newline)
+        return self.handle
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        self.handle.close()
+        if kind is None:
+            os.replace(self.temporary, self.path)
+        else:
+            self.temporary.unlink(missing_ok=True)
+
+
+# -- reading a case back -----------------------------------------------------------------------
+def read_case(case_dir: Path) -> dict[str, Any]:
+    path = case_dir / "case.json"
+    try:
+        case = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SpyglassError(f"{case_dir}: not a spyglass case folder (no case.json)") from exc
+    except (OSError, ValueError) as exc:
+        raise SpyglassError(f"{path}: cannot be read ({exc})") from exc
+    if not isinstance(case, dict):
+        raise SpyglassError(f"{path}: not a spyglass case file")
+    return case
+
+
+def read_detections(case_dir: Path) -> list[Detection]:
+    path = case_dir / "detections.jsonl"
+    if not path.exists():
+        return []
+    return [Detection.from_dict(json.loads(line)) for line in _lines(path)]
+
+
+def iter_records(case_dir: Path, module: str) -> Iterator[Record]:
+    path = case_dir / "records" / f"{SAFE_NAME.sub('_', module)}.jsonl"
+    if not path.exists():
+        return
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            yield Record.from_dict(json.loads(line))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SpyglassError(f"{path}:{number}: not a spyglass record ({exc})") from exc
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield line

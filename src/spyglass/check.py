@@ -1,0 +1,159 @@
+"""`spyglass check` and `spyglass recheck`: acquisition -> modules -> records -> matching -> case."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from spyglass import __version__, heuristics
+from spyglass.acquisitions import open_acquisition
+from spyglass.analysis import Analyser, summarise, verdict
+from spyglass.case import CaseWriter, iter_records, prepare_output, read_case, write_case_json, write_detections
+from spyglass.detections import Detection
+from spyglass.modules import discover, modules_for
+from spyglass.records import iso_utc
+from spyglass.runner import ModuleResult, run_module
+
+
+class Progress(Protocol):
+    def phase(self, text: str) -> None: ...
+    def module_started(self, name: str, description: str) -> None: ...
+    def module_record(self, name: str, count: int) -> None: ...
+    def module_finished(self, result: ModuleResult) -> None: ...
+
+
+class SilentProgress:
+    def phase(self, text: str) -> None:
+        pass
+
+    def module_started(self, name: str, description: str) -> None:
+        pass
+
+    def module_record(self, name: str, count: int) -> None:
+        pass
+
+    def module_finished(self, result: ModuleResult) -> None:
+        pass
+
+
+@dataclass
+class CheckOutcome:
+    case_dir: Path
+    case: dict[str, Any]
+    detections: list[Detection]
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.detections else 0
+
+
+def now() -> str:
+    return iso_utc(datetime.now(UTC)) or ""
+
+
+def default_output(evidence: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path.cwd() / f"spyglass-{evidence.resolve().name}-{stamp}"
+
+
+def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *, kind: str | None = None,
+          force: bool = False, secrets: Any = None, progress: Progress | None = None,
+          feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = ()) -> CheckOutcome:
+    progress = progress or SilentProgress()
+    started = now()
+    out = prepare_output(out or default_output(evidence), force, evidence)
+    progress.phase("Opening the acquisition")
+    acquisition = open_acquisition(evidence, kind, secrets)
+    try:
+        modules = modules_for(acquisition.kind)
+        loaded_heuristics = heuristics.discover()
+        descriptions = {m.name: m.artifact.description for m in modules}
+        analyser = Analyser(index, loaded_heuristics, descriptions)
+        writer = CaseWriter(out)
+        results: dict[str, ModuleResult] = {}
+        for module in modules:
+            result = ModuleResult(module.name, module.artifact.description)
+            progress.module_started(module.name, module.artifact.description)
+            writer.begin_module(module.name)
+            for record in run_module(module, acquisition, result):
+                writer.write_record(record)
+                analyser.add(record)
+                if result.records % 5000 == 0:
+                    progress.module_record(module.name, result.records)
+            writer.end_module()
+            results[module.name] = result
+            progress.module_finished(result)
+        progress.phase("Running heuristics")
+        detections = analyser.finish()
+        case = {
+            "tool": {"name": "spyglass", "version": __version__, "python": sys.version.split()[0],
+                     "platform": platform.platform()},
+            "command": "check",
+            "started_at": started,
+            "finished_at": None,
+            "acquisition": acquisition.describe(),
+            "inputs": dict(sorted(acquisition.inputs.items())),
+            "feeds": feed_info if feed_info is not None else [],
+            "modules": {name: result.to_dict() for name, result in results.items()},
+            "heuristics": analyser.heuristic_results,
+            "findings": summarise(detections),
+            "short_links": {"count": analyser.short_link_count, "links": analyser.short_links},
+            "verdict": verdict(detections),
+            "warnings": list(warnings),
+            "history": [],
+        }
+        progress.phase("Writing the case")
+        case["finished_at"] = now()
+        writer.finish(case, detections)
+    finally:
+        acquisition.close()
+    return CheckOutcome(out, case, detections)
+
+
+def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
+            feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = ()) -> CheckOutcome:
+    """Re-match the stored records of a case; rewrite its detections, keep the old ones in history."""
+    progress = progress or SilentProgress()
+    case = read_case(case_dir)
+    started = now()
+    known = {m.name: m.artifact.description for m in discover()}
+    module_names = sorted(set(case.get("modules", {})) |
+                          {p.stem for p in (case_dir / "records").glob("*.jsonl")})
+    descriptions = {name: (case.get("modules", {}).get(name, {}) or {}).get("description") or known.get(name, name)
+                    for name in module_names}
+    analyser = Analyser(index, heuristics.discover(), descriptions)
+    progress.phase("Matching stored records")
+    for name in module_names:
+        progress.module_started(name, descriptions[name])
+        count = 0
+        for record in iter_records(case_dir, name):
+            analyser.add(record)
+            count += 1
+        result = ModuleResult(name, descriptions[name], records=count,
+                              status=(case.get("modules", {}).get(name) or {}).get("status", "ok"))
+        progress.module_finished(result)
+    detections = analyser.finish()
+    history = list(case.get("history") or [])
+    history.append({"at": case.get("finished_at"), "command": case.get("command"),
+                    "feeds": case.get("feeds"), "findings": case.get("findings"),
+                    "verdict": case.get("verdict")})
+    case.update({
+        "command": "recheck",
+        "rechecked_at": started,
+        "feeds": feed_info if feed_info is not None else [],
+        "heuristics": analyser.heuristic_results,
+        "findings": summarise(detections),
+        "short_links": {"count": analyser.short_link_count, "links": analyser.short_links},
+        "verdict": verdict(detections),
+        "warnings": list(warnings),
+        "history": history,
+        "finished_at": now(),
+    })
+    write_detections(case_dir, detections)
+    write_case_json(case_dir, case)
+    return CheckOutcome(case_dir, case, detections)

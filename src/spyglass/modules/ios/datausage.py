@@ -1,0 +1,128 @@
+"""Network data usage per process: which processes used Wi-Fi or cellular data, and when.
+
+Reads:   DataUsage.sqlite, WirelessDomain Library/Databases/DataUsage.sqlite
+         (/private/var/wireless/Library/Databases/), and DataUsage-watch.sqlite (a paired
+         Apple Watch's usage) beside it. Core Data tables: ZPROCESS (Z_PK, ZPROCNAME,
+         ZBUNDLENAME, ZFIRSTTIMESTAMP, ZTIMESTAMP) and ZLIVEUSAGE (Z_PK, bytes in and out
+         over Wi-Fi and WWAN, ZTIMESTAMP) pointing at its process through ZHASPROCESS (named
+         ZPROCESS in some copies). Times are Apple seconds. Process names are as the kernel
+         reports them, cut short (often 15 or 16 characters), so a match may be a prefix.
+Yields:  one record per process row (first and last network use) and one per live-usage row;
+         a live-usage row whose process row is gone is still yielded, marked
+         `process_missing`: Pegasus deleted its own process rows but not their usage.
+Seen:    iOS 12 to 18.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.modules import Artifact
+from spyglass.records import Record, iso_utc, observables
+from spyglass.timestamps import apple_time
+
+ARTIFACT = Artifact(
+    name="datausage",
+    description="Network use per process",
+    kinds=frozenset({IOS_BACKUP, IOS_FS}),
+    backup=(("WirelessDomain", "Library/Databases/DataUsage.sqlite"),
+            ("WirelessDomain", "Library/Databases/DataUsage-watch.sqlite")),
+    fs=("private/var/wireless/Library/Databases/DataUsage.sqlite",
+        "private/var/wireless/Library/Databases/DataUsage-watch.sqlite"),
+    tables={"ZPROCESS": {"Z_PK", "ZPROCNAME"}, "ZLIVEUSAGE": {"Z_PK"}},
+    os_versions="iOS 12-18",
+)
+
+PROCESS_COLUMNS = {"ZBUNDLENAME": "bundle_id", "ZFIRSTTIMESTAMP": "first_seen", "ZTIMESTAMP": "last_seen"}
+USAGE_COLUMNS = {"ZTIMESTAMP": "timestamp", "ZWIFIIN": "wifi_in", "ZWIFIOUT": "wifi_out",
+                 "ZWWANIN": "wwan_in", "ZWWANOUT": "wwan_out", "ZKIND": "kind"}
+LINK_COLUMNS = ("ZHASPROCESS", "ZPROCESS")
+
+
+def parse(file: EvidenceFile) -> Iterator[Record]:
+    db = file.sqlite()
+    process_present = db.columns("ZPROCESS")
+    selected = "".join(f', "{c}" AS "{n}"' for c, n in PROCESS_COLUMNS.items() if c in process_present)
+    processes: dict[int, dict[str, Any]] = {}
+    for row in db.rows(f"SELECT Z_PK AS process_id, ZPROCNAME AS process_name{selected} "
+                       "FROM ZPROCESS ORDER BY Z_PK"):
+        process = dict(row)
+        if isinstance(process["process_id"], int):
+            processes[process["process_id"]] = process
+        yield _process_record(process)
+
+    usage_present = db.columns("ZLIVEUSAGE")
+    link = next((c for c in LINK_COLUMNS if c in usage_present), None)
+    selected = "".join(f', "{c}" AS "{n}"' for c, n in USAGE_COLUMNS.items() if c in usage_present)
+    link_select = f', "{link}" AS process_id' if link else ", NULL AS process_id"
+    for row in db.rows(f"SELECT Z_PK AS usage_id{link_select}{selected} FROM ZLIVEUSAGE ORDER BY Z_PK"):
+        yield _usage_record(dict(row), processes)
+
+
+def _process_record(process: dict[str, Any]) -> Record:
+    name = _text(process.get("process_name"))
+    bundle_id = _text(process.get("bundle_id"))
+    first_seen = apple_time(process.get("first_seen"))
+    last_seen = apple_time(process.get("last_seen"))
+    fields = {
+        "record_type": "process",
+        "process_id": process.get("process_id"),
+        "process_name": name,
+        "bundle_id": bundle_id,
+        "first_seen": iso_utc(first_seen),
+        "last_seen": iso_utc(last_seen),
+        "raw_first_seen": process.get("first_seen"),
+        "raw_last_seen": process.get("last_seen"),
+    }
+    return Record(
+        timestamp=first_seen or last_seen,
+        timestamp_desc="process first used the network" if first_seen else "process last used the network",
+        message=f"Process {name or '(no name)'} ({bundle_id or 'no bundle'}) used the network, "
+                f"last {fields['last_seen'] or 'unknown'}",
+        fields=fields,
+        observables=_observables(name, bundle_id),
+    )
+
+
+def _usage_record(usage: dict[str, Any], processes: dict[int, dict[str, Any]]) -> Record:
+    process_id = usage.get("process_id")
+    linked = isinstance(process_id, int) and process_id > 0
+    process = processes.get(process_id) if linked else None
+    name = _text(process.get("process_name")) if process else None
+    bundle_id = _text(process.get("bundle_id")) if process else None
+    moment = apple_time(usage.get("timestamp"))
+    fields = {
+        "record_type": "live_usage",
+        "usage_id": usage.get("usage_id"),
+        "process_id": process_id,
+        "process_missing": linked and process is None,
+        "process_name": name,
+        "bundle_id": bundle_id,
+        "wifi_in": usage.get("wifi_in"),
+        "wifi_out": usage.get("wifi_out"),
+        "wwan_in": usage.get("wwan_in"),
+        "wwan_out": usage.get("wwan_out"),
+        "kind": usage.get("kind"),
+        "raw_timestamp": usage.get("timestamp"),
+    }
+    who = name or (f"deleted process #{process_id}" if fields["process_missing"] else "no process")
+    return Record(
+        timestamp=moment,
+        timestamp_desc="network use recorded",
+        message=f"Network use by {who}: Wi-Fi in {usage.get('wifi_in')} out {usage.get('wifi_out')}, "
+                f"cellular in {usage.get('wwan_in')} out {usage.get('wwan_out')}",
+        fields=fields,
+        observables=_observables(name, bundle_id),
+    )
+
+
+def _observables(name: str | None, bundle_id: str | None) -> tuple:
+    # Some rows name the process as "name/bundle id"; the part before the slash is the process.
+    short = name.split("/", 1)[0] if name and "/" in name else None
+    return observables(("process", name), ("process", short), ("app_id", bundle_id))
+
+
+def _text(value: object) -> str | None:
+    return value[:1024] if isinstance(value, str) and value else None

@@ -1,0 +1,101 @@
+"""The terminal summary of a case, rendered from the case folder alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from spyglass.case import read_case, read_detections
+from spyglass.detections import INDICATOR, Detection
+
+SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
+STATUS_STYLES = {"ok": "green", "not present": "dim", "error": "bold red"}
+MAX_SHOWN = 200
+
+
+def print_summary(console: Console, case_dir: Path, *, show_modules: bool = True) -> None:
+    case = read_case(case_dir)
+    detections = read_detections(case_dir)
+    _device(console, case)
+    if show_modules:
+        _modules(console, case)
+    _feeds(console, case)
+    _findings(console, detections)
+    _short_links(console, case)
+    for warning in case.get("warnings") or []:
+        console.print(f"[yellow]Warning:[/] {escape(str(warning))}")
+    style = "red" if any(d.kind == INDICATOR for d in detections) else ("yellow" if detections else "green")
+    console.print(Panel(escape(str(case.get("verdict", ""))), title="Verdict", border_style=style))
+    console.print(f"Case folder: {escape(str(case_dir))}")
+
+
+def _device(console: Console, case: dict[str, Any]) -> None:
+    acquisition = case.get("acquisition") or {}
+    device = acquisition.get("device") or {}
+    parts = [f"[bold]{escape(str(acquisition.get('kind', '?')))}[/]"]
+    if device.get("model"):
+        parts.append(escape(str(device["model"])))
+    if device.get("os_version"):
+        parts.append(f"{escape(str(device.get('os', '')))} {escape(str(device['os_version']))}".strip())
+    if device.get("backup_date"):
+        parts.append(f"backup of {escape(str(device['backup_date']))}")
+    if acquisition.get("encrypted"):
+        parts.append("encrypted")
+    console.print("Device: " + ", ".join(parts))
+
+
+def _modules(console: Console, case: dict[str, Any]) -> None:
+    table = Table(title="Modules", show_lines=False)
+    table.add_column("module")
+    table.add_column("records", justify="right")
+    table.add_column("status")
+    for name, info in sorted((case.get("modules") or {}).items()):
+        status = str(info.get("status", "?"))
+        text = f"[{STATUS_STYLES.get(status, 'white')}]{escape(status)}[/]"
+        if info.get("message"):
+            text += f" [dim]{escape(str(info['message'])[:120])}[/]"
+        table.add_row(escape(name), str(info.get("records", 0)), text)
+    console.print(table)
+
+
+def _feeds(console: Console, case: dict[str, Any]) -> None:
+    feeds = case.get("feeds") or []
+    if not feeds:
+        console.print("[yellow]No indicator feeds were used: only heuristics ran.[/]")
+        return
+    total = sum(int(f.get("count") or 0) for f in feeds)
+    dates = sorted(str(f["date"]) for f in feeds if f.get("date"))
+    newest = f", newest from {escape(dates[-1])}" if dates else ""
+    console.print(f"Indicators: {total} from {len(feeds)} feeds{newest}")
+
+
+def _findings(console: Console, detections: list[Detection]) -> None:
+    if not detections:
+        console.print("[green]No findings.[/]")
+        return
+    table = Table(title=f"Findings ({len(detections)})", show_lines=False)
+    table.add_column("severity")
+    table.add_column("kind")
+    table.add_column("when")
+    table.add_column("module")
+    table.add_column("finding")
+    for detection in detections[:MAX_SHOWN]:
+        style = SEVERITY_STYLES.get(detection.severity, "white")
+        when = detection.record.timestamp.strftime("%Y-%m-%d %H:%M") if detection.record.timestamp else ""
+        table.add_row(f"[{style}]{detection.severity}[/]", detection.kind, when,
+                      escape(detection.module), escape(detection.message[:300]))
+    console.print(table)
+    if len(detections) > MAX_SHOWN:
+        console.print(f"... and {len(detections) - MAX_SHOWN} more in detections.jsonl")
+
+
+def _short_links(console: Console, case: dict[str, Any]) -> None:
+    short = case.get("short_links") or {}
+    if short.get("count"):
+        console.print(f"[yellow]{short['count']} shortened links were not expanded[/] "
+                      "(their targets are unknown; see case.json, or use --expand-short-links).")

@@ -1,0 +1,176 @@
+"""Where an encrypted backup's secret comes from: a key file, a password file, the environment, a prompt.
+
+The secret never travels through argv, logs, case.json or exception text. It is held in a
+`Hidden` wrapper whose repr and str are "***", so a stray format or a traceback with locals
+shows nothing. `SPYGLASS_BACKUP_PASSWORD` is removed from the environment as soon as a
+`Secrets` is made, so no child process inherits it. The prompt (no echo) is used only when
+a secret is needed, none was given, and stdin is a terminal.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from spyglass.errors import SpyglassError
+
+ENV_PASSWORD = "SPYGLASS_BACKUP_PASSWORD"
+NO_SECRET_MESSAGE = "backup is encrypted: give --password-file, --key-file or SPYGLASS_BACKUP_PASSWORD"
+MAX_SECRET_FILE_BYTES = 4096
+KEY_BYTES = 32
+
+
+class Hidden:
+    """A secret value that prints as *** (repr, str, format) and refuses to be pickled."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bytes) -> None:
+        self._value = value
+
+    def reveal(self) -> bytes:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a secret cannot be pickled")
+
+
+def parse_key(data: bytes, source: str) -> bytes:
+    """A backup key as written by `write_key_file`: 64 hex digits (or the 32 raw bytes)."""
+    text = data.strip()
+    if len(text) == 2 * KEY_BYTES:
+        try:
+            return bytes.fromhex(text.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            pass
+    if len(data) == KEY_BYTES:
+        return data
+    # Never echo the file's content: it may be a password given to the wrong option.
+    raise SpyglassError(f"{source}: not a backup key file (expected {2 * KEY_BYTES} hex digits)")
+
+
+def _read_secret_file(path: Path, what: str) -> bytes:
+    try:
+        if not path.is_file():
+            raise SpyglassError(f"{what} {path}: not a file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SpyglassError(f"{what} {path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise SpyglassError(f"{what} {path}: over {MAX_SECRET_FILE_BYTES} bytes, not a secret file")
+    return data
+
+
+class Secrets:
+    """The secret for one check, read lazily from the one source given (key file, password file,
+    environment, prompt — in that order of precedence).
+
+    `environ` defaults to os.environ; the password variable is removed from it at once.
+    `interactive` says whether a prompt may be shown (default: stdin is a terminal).
+    """
+
+    def __init__(self, password_file: Path | None = None, key_file: Path | None = None, *,
+                 environ: MutableMapping[str, str] | None = None, interactive: bool | None = None,
+                 prompt: Callable[[str], str] = getpass.getpass) -> None:
+        if password_file is not None and key_file is not None:
+            raise SpyglassError("give either --password-file or --key-file, not both")
+        self.password_file = Path(password_file) if password_file is not None else None
+        self.key_file = Path(key_file) if key_file is not None else None
+        environ = os.environ if environ is None else environ
+        from_env = environ.pop(ENV_PASSWORD, None)
+        self._env_password = Hidden(from_env.encode("utf-8")) if from_env else None
+        self._interactive = interactive
+        self._prompt = prompt
+        self._password: Hidden | None = None
+        self._key: Hidden | None = None
+        self._derived: dict[tuple[Any, ...], Hidden] = {}
+        self.source: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"Secrets(password_file={self.password_file!r}, key_file={self.key_file!r}, "
+                f"environment={'***' if self._env_password else None}, source={self.source!r})")
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets cannot be pickled")
+
+    @property
+    def has_key_file(self) -> bool:
+        return self.key_file is not None
+
+    def key(self) -> bytes:
+        """The 32-byte backup key from --key-file (derivation skipped)."""
+        if self.key_file is None:
+            raise SpyglassError("no --key-file given")
+        if self._key is None:
+            self._key = Hidden(parse_key(_read_secret_file(self.key_file, "key file"), f"key file {self.key_file}"))
+            self.source = "key-file"
+        return self._key.reveal()
+
+    def password(self) -> bytes:
+        """The backup password as UTF-8 bytes, read once from its source and cached."""
+        if self._password is None:
+            self._password, self.source = self._find_password()
+            if not self._password.reveal():
+                self._password = None
+                raise SpyglassError("the backup password is empty")
+        return self._password.reveal()
+
+    def derived_key(self, parameters: tuple[Any, ...], derive: Callable[[bytes], bytes]) -> bytes:
+        """The key unlocking a keybag: the key file's, or `derive(password)` cached per `parameters`
+        (the keybag's salts and iteration counts), so a second open of the same backup is instant."""
+        if self.key_file is not None:
+            return self.key()
+        if parameters not in self._derived:
+            self._derived[parameters] = Hidden(derive(self.password()))
+        return self._derived[parameters].reveal()
+
+    def forget(self) -> None:
+        """Drop every cached secret (Python cannot wipe memory; this only drops references)."""
+        self._password = self._key = self._env_password = None
+        self._derived.clear()
+
+    def describe(self) -> dict[str, Any]:
+        """Which source gave the secret, for case.json; never the secret itself."""
+        described: dict[str, Any] = {"source": self.source}
+        if self.source == "password-file":
+            described["password_file"] = str(self.password_file)
+        elif self.source == "key-file":
+            described["key_file"] = str(self.key_file)
+            described["derivation"] = "skipped"
+        return described
+
+    def _find_password(self) -> tuple[Hidden, str]:
+        if self.key_file is not None:
+            raise SpyglassError("a key file was given; no password is needed")
+        if self.password_file is not None:
+            data = _read_secret_file(self.password_file, "password file")
+            # `echo secret > file` leaves a newline (and a BOM from some editors) that is no part of it.
+            data = data.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
+            return Hidden(data), "password-file"
+        if self._env_password is not None:
+            return self._env_password, "environment"
+        interactive = self._interactive
+        if interactive is None:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        if not interactive:
+            raise SpyglassError(NO_SECRET_MESSAGE)
+        try:
+            typed = self._prompt("Backup password: ")
+        except (EOFError, KeyboardInterrupt):
+            raise SpyglassError(NO_SECRET_MESSAGE) from None
+        return Hidden(typed.encode("utf-8")), "prompt"

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from spyglass.acquisitions import detect, open_acquisition
+from spyglass.acquisitions.ios_backup import IOSBackup, device_path, parse_mbfile
+from spyglass.errors import EvidenceError, SpyglassError
+from spyglass.modules import Artifact
+from tests.builders.ios_backup import BackupBuilder, mbfile_blob
+
+SMS = Artifact("sms", "SMS", frozenset({"ios-backup"}), backup=(("HomeDomain", "Library/SMS/sms.db"),))
+PREFS = Artifact("prefs", "prefs", frozenset({"ios-backup"}), backup=(("HomeDomain", "Library/Preferences/*.plist"),))
+
+
+def small_backup(root: Path, **options: object) -> Path:
+    builder = BackupBuilder(**options)
+    builder.add_file("HomeDomain", "Library/SMS/sms.db", b"SQLite format 3\x00" + b"\x00" * 100)
+    builder.add_plist("HomeDomain", "Library/Preferences/a.plist", {"a": 1})
+    builder.add_plist("HomeDomain", "Library/Preferences/b.plist", {"b": 2})
+    builder.add_directory("HomeDomain", "Library/Preferences")
+    builder.add_app("com.example.chat", itunes_metadata={"sourceApp": "com.apple.AppStore"})
+    return builder.build(root)
+
+
+def test_backup_device_facts(tmp_path: Path) -> None:
+    backup = IOSBackup(small_backup(tmp_path / "b"))
+    assert backup.device == {
+        "name": "Test iPhone", "model": "iPhone14,2", "os": "iOS", "os_version": "17.5.1", "build": "21F90",
+        "serial": "F2LXK0AAAAAA", "udid": "00008030-001A2B3C4D5E802E", "imei": "356789012345678",
+        "backup_date": "2021-07-20T09:30:00", "encrypted": False}
+    assert [app["bundle_id"] for app in backup.installed_apps()] == ["com.example.chat"]
+
+
+def test_backup_find_by_glob_and_read(tmp_path: Path) -> None:
+    backup = IOSBackup(small_backup(tmp_path / "b"))
+    files = backup.find(PREFS)
+    assert [f.source for f in files] == ["HomeDomain/Library/Preferences/a.plist",
+                                          "HomeDomain/Library/Preferences/b.plist"]
+    assert files[0].device_path == "/private/var/mobile/Library/Preferences/a.plist"
+    assert files[1].plist() == {"b": 2}
+    digest = hashlib.sha256(files[1].read_bytes()).hexdigest()
+    assert backup.inputs["HomeDomain/Library/Preferences/b.plist"]["sha256"] == digest
+
+
+def test_backup_flat_layout_of_old_ios(tmp_path: Path) -> None:
+    backup = IOSBackup(small_backup(tmp_path / "b", flat_layout=True, ios_version="9.3.5"))
+    assert backup.find(PREFS)[0].plist() == {"a": 1}
+
+
+def test_backup_missing_blob_is_evidence_error(tmp_path: Path) -> None:
+    root = small_backup(tmp_path / "b")
+    file = IOSBackup(root).find(SMS)[0]
+    fid = file.key.file_id
+    (root / fid[:2] / fid).unlink()
+    with pytest.raises(EvidenceError, match="is missing"):
+        IOSBackup(root).find(SMS)[0].read_bytes()
+
+
+def test_backup_corrupt_manifest_db_refused(tmp_path: Path) -> None:
+    root = small_backup(tmp_path / "b")
+    (root / "Manifest.db").write_bytes(b"not a database at all")
+    with pytest.raises(SpyglassError, match="Manifest.db cannot be read"):
+        IOSBackup(root)
+
+
+def test_backup_corrupt_info_plist_refused(tmp_path: Path) -> None:
+    root = small_backup(tmp_path / "b")
+    (root / "Info.plist").write_bytes(b"<?xml version='1.0'?><plist><dict><key>x")
+    with pytest.raises(EvidenceError, match="Info.plist: not a valid plist"):
+        IOSBackup(root)
+
+
+def test_detect_lone_backup_in_folder(tmp_path: Path) -> None:
+    root = small_backup(tmp_path / "Backup" / "00008030-001A2B3C4D5E802E")
+    assert detect(tmp_path / "Backup") == ("ios-backup", root)
+    assert open_acquisition(tmp_path / "Backup").root == root
+
+
+def test_detect_refuses_unknown(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(SpyglassError, match="not a recognised acquisition"):
+        detect(tmp_path)
+    with pytest.raises(SpyglassError, match="no such file"):
+        detect(tmp_path / "missing")
+
+
+def test_mbfile_parse_and_corrupt() -> None:
+    meta = parse_mbfile(mbfile_blob("Library/x", 12, mode=0o100600, modified=1625133600, birth=1625000000))
+    assert (meta["size"], meta["mode"], meta["modified"], meta["birth"]) == (12, 0o100600, 1625133600, 1625000000)
+    assert parse_mbfile(b"bplist00garbage") == {}
+    assert parse_mbfile(None) == {}
+
+
+def test_device_paths_of_domains() -> None:
+    assert device_path("HomeDomain", "Library/SMS/sms.db") == "/private/var/mobile/Library/SMS/sms.db"
+    assert device_path("AppDomain-net.whatsapp.WhatsApp", "Documents/x") == \
+        "/private/var/mobile/Containers/Data/Application/net.whatsapp.WhatsApp/Documents/x"
+    assert device_path("RootDomain", "Library/Caches/locationd/clients.plist") == \
+        "/private/var/root/Library/Caches/locationd/clients.plist"
