@@ -26,17 +26,17 @@ SHORTENER_DOMAINS = frozenset({
 MAX_SHORT_LINKS = 1000
 
 TYPE_PHRASES = {
-    "domain": "a connection to or link with {value}, a known {malware} domain",
-    "url": "a link to {value}, a known {malware} address",
-    "ip": "the address {value}, a known {malware} server",
-    "email": "the account {value}, known to be used by {malware} operators",
-    "phone": "the number {value}, known to be used by {malware} operators",
-    "process": "a process named '{value}', a known {malware} process",
-    "file_name": "a file named {value}, a known {malware} file",
-    "file_path": "the file {value}, a known {malware} file location",
-    "app_id": "the app {value}, a known {malware} app",
-    "profile_id": "the configuration profile {value}, known to be used by {malware}",
-    "android_property": "the system property {value}, set by {malware}",
+    "domain": "{value}, a known {malware} domain",
+    "url": "{value}, a known {malware} link",
+    "ip": "{value}, a known {malware} server address",
+    "email": "account {value}, used by {malware} operators",
+    "phone": "number {value}, used by {malware} operators",
+    "process": "process '{value}', a known {malware} process",
+    "file_name": "file {value}, a known {malware} file",
+    "file_path": "{value}, a known {malware} file location",
+    "app_id": "app {value}, a known {malware} app",
+    "profile_id": "configuration profile {value}, used by {malware}",
+    "android_property": "system property {value}, set by {malware}",
 }
 
 
@@ -46,7 +46,7 @@ def indicator_message(module_description: str, observable: Observable, indicator
     phrase = template.format(value=observable.value, malware=malware, type=observable.type)
     if indicator.get("value") and str(indicator["value"]) != observable.value:
         phrase += f" (indicator {indicator['value']})"
-    return f"{module_description}: {phrase}" if module_description else phrase[0].upper() + phrase[1:]
+    return f"{module_description}: {phrase}" if module_description else phrase
 
 
 class Analyser:

@@ -16,7 +16,7 @@ from spyglass.analysis import Analyser, summarise, verdict
 from spyglass.case import CaseWriter, iter_records, prepare_output, read_case, write_case_json, write_detections
 from spyglass.detections import Detection
 from spyglass.modules import discover, modules_for
-from spyglass.records import iso_utc
+from spyglass.records import Record, iso_utc, observables
 from spyglass.runner import ModuleResult, run_module
 
 
@@ -63,7 +63,8 @@ def default_output(evidence: Path) -> Path:
 
 def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *, kind: str | None = None,
           force: bool = False, secrets: Any = None, progress: Progress | None = None,
-          feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = ()) -> CheckOutcome:
+          feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = (),
+          expand_short_links: bool = False) -> CheckOutcome:
     progress = progress or SilentProgress()
     started = now()
     out = prepare_output(out or default_output(evidence), force, evidence)
@@ -88,6 +89,9 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
             writer.end_module()
             results[module.name] = result
             progress.module_finished(result)
+        if expand_short_links and analyser.short_links:
+            progress.phase("Expanding shortened links (network)")
+            results["short_links"] = _expand_short_links(analyser, writer)
         progress.phase("Running heuristics")
         detections = analyser.finish()
         case = {
@@ -113,6 +117,30 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
     finally:
         acquisition.close()
     return CheckOutcome(out, case, detections)
+
+
+def _expand_short_links(analyser: Analyser, writer: CaseWriter) -> ModuleResult:
+    """Resolve the shortened links seen and match their targets, as records of their own."""
+    from spyglass.shortlinks import expand
+
+    result = ModuleResult("short_links", "Shortened links expanded")
+    by_url = {link["url"]: link for link in analyser.short_links}
+    writer.begin_module("short_links")
+    for expansion in expand(list(by_url)):
+        link = by_url[expansion.url]
+        link["status"] = "expanded" if expansion.target else f"not expanded ({expansion.error or 'no redirect'})"
+        link["target"] = expansion.target
+        if not expansion.hops:
+            continue
+        record = Record(timestamp=None, timestamp_desc="", module="short_links", source=link["source"],
+                        message=f"Shortened link {expansion.url} leads to {expansion.target}",
+                        fields={"url": expansion.url, "hops": expansion.hops, "seen_in": link["module"]},
+                        observables=observables(*(("url", hop) for hop in expansion.hops)))
+        writer.write_record(record)
+        analyser.add(record)
+        result.records += 1
+    writer.end_module()
+    return result
 
 
 def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,

@@ -112,18 +112,24 @@ def with_secret_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--iocs", multiple=True, type=click.Path(path_type=Path, exists=True),
               help="STIX 2.1 file or folder of indicators (repeatable; default: the bundled/updated feeds).")
 @click.option("--html/--no-html", default=True, help="Also write report.html into the case folder.")
+@click.option("--expand-short-links", is_flag=True,
+              help="Resolve shortened links (bit.ly, ...) over the network and match their targets. "
+                   "This contacts those services.")
 @with_secret_options
 def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tuple[Path, ...], html: bool,
-          password_file: Path | None, key_file: Path | None) -> None:
+          expand_short_links: bool, password_file: Path | None, key_file: Path | None) -> None:
     """Check an acquisition (iOS backup, ...) and write a case folder."""
     def body() -> int:
+        if expand_short_links:
+            err_console.print("[yellow]--expand-short-links: shortened links found in the evidence will be "
+                              "requested over the network; their services will see those requests.[/]")
         from spyglass.check import check as run_check
         from spyglass.reports.summary import print_summary
         feeds, index, feed_info, warnings = _load_feeds(iocs)
         with _progress() as progress:
             outcome = run_check(path, out, feeds, index, kind=kind, force=force,
                                 secrets=_secrets(password_file, key_file), progress=RichProgress(progress),
-                                feed_info=feed_info, warnings=warnings)
+                                feed_info=feed_info, warnings=warnings, expand_short_links=expand_short_links)
         _write_reports(outcome.case_dir, html)
         print_summary(console, outcome.case_dir)
         return outcome.exit_status

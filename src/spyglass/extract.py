@@ -185,7 +185,7 @@ def _has_real_tld(host_name: str) -> bool:
 
 
 def _token_observable(token: str) -> tuple[str, str] | None:
-    token = token.lstrip("+-")
+    token = token.strip("+-")
     if "@" in token:
         return _email(token)
     if _IPV4.fullmatch(token):

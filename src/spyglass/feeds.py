@@ -23,7 +23,7 @@ def feeds_for_check(paths: list[Path] | None) -> tuple[list[Any], IndicatorIndex
         feeds, extra = resolve_feeds(paths)
         warnings.extend(extra)
     elif paths:
-        from spyglass.indicators.stix import load_paths
+        from spyglass.indicators import load_paths
         feeds = load_paths(paths)
     else:
         feeds = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 import struct
 import time
 from collections.abc import Callable
@@ -51,7 +50,8 @@ WRAPPED_KEY_BYTES = 40          # a 32-byte AES key after RFC 3394 wrapping
 BLOCK = 16
 CHUNK_BYTES = 1024 * 1024       # streaming unit: a multiple of the AES block
 INTEGER_TAGS = {b"VERS", b"TYPE", b"WRAP", b"ITER", b"DPWT", b"DPIC", b"CLAS", b"KTYP"}
-CLASS_TAGS = {b"CLAS", b"WRAP", b"KTYP", b"WPKY", b"PBKY"}
+SOURCE_PHRASES = {"password-file": "the password file", "environment": "the password in SPYGLASS_BACKUP_PASSWORD",
+                  "prompt": "the password typed at the prompt"}
 
 
 class WrongPassword(SpyglassError):
@@ -94,45 +94,42 @@ def parse_keybag(blob: Any) -> Keybag:
     if len(blob) > MAX_KEYBAG_BYTES:
         raise SpyglassError(f"damaged keybag: {len(blob)} bytes is over the {MAX_KEYBAG_BYTES} byte bound")
     keybag = Keybag()
-    current: ClassKey | None = None
+    entries: list[ClassKey] = []
     uuids = 0
     offset = 0
     while offset < len(blob):
         if offset + 8 > len(blob):
             raise SpyglassError(f"damaged keybag: truncated entry header at byte {offset}")
         tag, length = blob[offset:offset + 4], struct.unpack(">I", blob[offset + 4:offset + 8])[0]
-        value_bytes = blob[offset + 8:offset + 8 + length]
-        if len(value_bytes) != length:
+        raw = blob[offset + 8:offset + 8 + length]
+        if len(raw) != length:
             raise SpyglassError(f"damaged keybag: entry {tag!r} runs past the end")
         offset += 8 + length
-        value: int | bytes = value_bytes
+        number = None
         if tag in INTEGER_TAGS:
             if length != 4:
                 raise SpyglassError(f"damaged keybag: {tag.decode('latin-1')} is {length} bytes, not 4")
-            value = struct.unpack(">I", value_bytes)[0]
+            number = struct.unpack(">I", raw)[0]
         if tag == b"UUID":
             uuids += 1
             if uuids == 1:
-                keybag.attributes["UUID"] = value_bytes
-                continue
-            # Every UUID after the keybag's own opens the next class entry.
-            if len(keybag.classes) >= MAX_KEYBAG_CLASSES:
+                keybag.attributes["UUID"] = raw
+            elif len(entries) >= MAX_KEYBAG_CLASSES:
                 raise SpyglassError("damaged keybag: too many class entries")
-            current = ClassKey(protection_class=-1)
-            keybag.classes[-uuids] = current
-        elif current is not None and tag in CLASS_TAGS:
-            if tag == b"CLAS":
-                current.protection_class = int(value)  # type: ignore[arg-type]
-            elif tag == b"WRAP":
-                current.wrap = int(value)  # type: ignore[arg-type]
-            elif tag == b"KTYP":
-                current.key_type = int(value)  # type: ignore[arg-type]
-            elif tag == b"WPKY":
-                current.wrapped = value_bytes
-        elif current is None:
-            keybag.attributes[tag.decode("latin-1")] = value
-    keybag.classes = {entry.protection_class: entry for entry in keybag.classes.values()
-                      if entry.protection_class >= 0}
+            else:
+                # Every UUID after the keybag's own opens the next class entry.
+                entries.append(ClassKey(protection_class=-1))
+        elif not entries:
+            keybag.attributes[tag.decode("latin-1")] = raw if number is None else number
+        elif tag == b"CLAS" and number is not None:
+            entries[-1].protection_class = number
+        elif tag == b"WRAP" and number is not None:
+            entries[-1].wrap = number
+        elif tag == b"KTYP" and number is not None:
+            entries[-1].key_type = number
+        elif tag == b"WPKY":
+            entries[-1].wrapped = raw
+    keybag.classes = {entry.protection_class: entry for entry in entries if entry.protection_class >= 0}
     _check_keybag(keybag)
     return keybag
 
@@ -297,8 +294,8 @@ class BackupDecryptor:
         if secrets.has_key_file:
             backup.notes.append("encrypted backup unlocked with a key file (key derivation skipped)")
         else:
-            backup.notes.append(f"encrypted backup unlocked with a password from {secrets.source} "
-                                f"(key derivation {seconds:.1f} s)")
+            origin = SOURCE_PHRASES.get(secrets.source or "", "a password")
+            backup.notes.append(f"encrypted backup unlocked with {origin} (key derivation {seconds:.1f} s)")
         if failed:
             backup.notes.append(f"damaged keybag: class keys {failed} do not unwrap; their files cannot be read")
         if manifest_key is None:
@@ -413,8 +410,6 @@ def _stream(handle: Any, stored: int, decryptor: Any, size: int | None, limit: i
     decryptor.finalize()
     if size is None and held:
         sink(bytes(_strip_pkcs7(held)))
-    if limit is not None and size is None and stored - BLOCK > limit:
-        raise EvidenceError(f"{source}: over the {limit} byte bound")
     return hasher.hexdigest(), stored
 
 
@@ -422,10 +417,12 @@ def _require_plain_manifest_db(root: Path) -> None:
     # Early iOS 10 encrypted backups kept Manifest.db in clear and had no ManifestKey; anything
     # else without one cannot be read. Checked before the slow key derivation.
     path = root / "Manifest.db"
+    head = b""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
+        if not path.is_symlink() and path.is_file():
+            with path.open("rb") as handle:
+                head = handle.read(len(SQLITE_MAGIC))
     except OSError:
-        head = b""
-    if not head.startswith(SQLITE_MAGIC) or not stat.S_ISREG(path.lstat().st_mode):
+        pass
+    if head != SQLITE_MAGIC:
         raise SpyglassError("Manifest.plist has no ManifestKey: the encrypted Manifest.db cannot be decrypted")

@@ -30,7 +30,6 @@ from collections.abc import Iterable
 
 from spyglass.indicators.model import Indicator, LoadedFeed, Match, severity_of
 from spyglass.indicators.normalize import (
-    MAX_PATH_COMPONENTS,
     looks_like_ip,
     normalize,
     url_host,
@@ -52,6 +51,8 @@ class IndicatorIndex:
         self.truncated: dict[int, dict[str, list[Indicator]]] = {n: {} for n in TRUNCATED_PROCESS_LENGTHS}
         self.relative_paths: dict[str, Indicator] = {}
         self.relative_first: set[str] = set()
+        self.absolute_depth = 0   # components in the deepest absolute file_path indicator
+        self.relative_depth = 0
         self.feeds: list[LoadedFeed] = []
         for feed in feeds:
             self.add_feed(feed)
@@ -75,6 +76,9 @@ class IndicatorIndex:
                     bucket[:] = [item for item in bucket if item.value != merged.value] + [merged]
         elif table is self.relative_paths:
             self.relative_first.add(merged.value.split("/", 1)[0])
+            self.relative_depth = max(self.relative_depth, merged.value.count("/") + 1)
+        elif indicator.type == "file_path":
+            self.absolute_depth = max(self.absolute_depth, merged.value.count("/"))
 
     def _table_for(self, indicator: Indicator) -> dict[str, Indicator]:
         if indicator.type == "url":
@@ -210,19 +214,20 @@ class IndicatorIndex:
         observed = Observable("file_path", path)
         absolute = self.exact.get("file_path")
         if absolute and path.startswith("/"):
-            candidate = path
-            for _ in range(MAX_PATH_COMPONENTS):
+            # Parent directories from the top, no deeper than the deepest indicator.
+            slash = 0
+            for _ in range(self.absolute_depth):
+                slash = path.find("/", slash + 1)
+                candidate = path if slash < 0 else path[:slash]
                 indicator = absolute.get(candidate)
                 if indicator is not None:
-                    rule = "exact" if candidate == path else "path prefix"
+                    rule = "exact" if slash < 0 else "path prefix"
                     found.append(Match(indicator, observed, severity_of("file_path"), rule))
-                slash = candidate.rfind("/")
-                if slash <= 0:
+                if slash < 0:
                     break
-                candidate = candidate[:slash]
         components = path.strip("/").split("/")
         if self.relative_paths:
-            self._match_relative(components[-MAX_PATH_COMPONENTS:], observed, found)
+            self._match_relative(components, observed, found)
         names = self.exact.get("file_name")
         if names:
             indicator = names.get(components[-1])
@@ -235,7 +240,7 @@ class IndicatorIndex:
             if first not in self.relative_first:
                 continue
             candidate = first
-            for end in range(start + 1, len(components) + 1):
+            for end in range(start + 1, min(len(components), start + self.relative_depth) + 1):
                 if end > start + 1:
                     candidate = f"{candidate}/{components[end - 1]}"
                 indicator = self.relative_paths.get(candidate)

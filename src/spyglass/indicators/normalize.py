@@ -19,7 +19,6 @@ except ImportError:  # pragma: no cover - idna is a declared dependency
 
 MAX_HOST_CHARS = 253
 MAX_URL_CHARS = 64 * 1024
-MAX_PATH_COMPONENTS = 64
 HEX_LENGTHS = {"sha256": 64, "sha1": 40, "md5": 32,
                "cert_sha256": 64, "cert_sha1": 40, "cert_md5": 32}
 DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}

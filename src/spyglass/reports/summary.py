@@ -74,24 +74,47 @@ def _feeds(console: Console, case: dict[str, Any]) -> None:
     console.print(f"Indicators: {total} from {len(feeds)} feeds{newest}")
 
 
+def group_findings(detections: list[Detection]) -> list[tuple[Detection, int, str, str]]:
+    """Findings that say the same thing (same module, finding and value) as one row with a count.
+
+    A process seen in 80 network-usage rows is one finding for a reader, seen 80 times.
+    Returns (first detection, count, first time, last time), most severe first.
+    """
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for detection in detections:
+        key = (detection.kind, detection.severity, detection.module, detection.message)
+        when = detection.record.timestamp.strftime("%Y-%m-%d %H:%M") if detection.record.timestamp else ""
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [detection, 1, when, when]
+            continue
+        group[1] += 1
+        if when and (not group[2] or when < group[2]):
+            group[2] = when
+        if when > group[3]:
+            group[3] = when
+    return [tuple(group) for group in groups.values()]  # type: ignore[misc]
+
+
 def _findings(console: Console, detections: list[Detection]) -> None:
     if not detections:
         console.print("[green]No findings.[/]")
         return
-    table = Table(title=f"Findings ({len(detections)})", show_lines=False)
+    grouped = group_findings(detections)
+    table = Table(title=f"Findings ({len(detections)} in {len(grouped)} groups)", show_lines=False)
     table.add_column("severity")
     table.add_column("kind")
     table.add_column("when")
-    table.add_column("module")
+    table.add_column("seen", justify="right")
     table.add_column("finding")
-    for detection in detections[:MAX_SHOWN]:
+    for detection, count, first, last in grouped[:MAX_SHOWN]:
         style = SEVERITY_STYLES.get(detection.severity, "white")
-        when = detection.record.timestamp.strftime("%Y-%m-%d %H:%M") if detection.record.timestamp else ""
-        table.add_row(f"[{style}]{detection.severity}[/]", detection.kind, when,
-                      escape(detection.module), escape(detection.message[:300]))
+        when = first if first == last else f"{first} to {last}"
+        table.add_row(f"[{style}]{detection.severity}[/]", detection.kind, when, str(count),
+                      escape(detection.message[:300]))
     console.print(table)
-    if len(detections) > MAX_SHOWN:
-        console.print(f"... and {len(detections) - MAX_SHOWN} more in detections.jsonl")
+    if len(grouped) > MAX_SHOWN:
+        console.print(f"... and {len(grouped) - MAX_SHOWN} more groups in detections.jsonl")
 
 
 def _short_links(console: Console, case: dict[str, Any]) -> None:

@@ -1,0 +1,78 @@
+"""OS analytics daily network baseline: data each process moved over Wi-Fi and cellular.
+
+Reads:   com.apple.osanalytics.addaily.plist, HomeDomain
+         Library/Preferences/com.apple.osanalytics.addaily.plist
+         (/private/var/mobile/Library/Preferences/). Its `netUsageBaseline` maps a process
+         name (sometimes "process/subsystem", e.g. "powerd/com.apple.datausage.diagnostics")
+         to [date, wifiIn, wifiOut, wwanIn, wwanOut]; the date is a plist date (UTC).
+Yields:  one record per process, timestamped with its baseline date; observables are the
+         process name and, for "process/subsystem" names, the process part alone.
+         Kaspersky's triangle_check reads it: BackupAgent here is an Operation Triangulation
+         trace.
+Seen:    iOS 12 to 17.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.errors import EvidenceError
+from spyglass.modules import Artifact
+from spyglass.records import Record, iso_utc, observables
+from spyglass.timestamps import to_utc
+
+ARTIFACT = Artifact(
+    name="os_analytics_ad_daily",
+    description="Per-process network use baseline (osanalytics addaily)",
+    kinds=frozenset({IOS_BACKUP, IOS_FS}),
+    backup=(("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist"),),
+    fs=("private/var/mobile/Library/Preferences/com.apple.osanalytics.addaily.plist",),
+    os_versions="iOS 12-17",
+)
+
+COUNTERS = ("wifi_in", "wifi_out", "wwan_in", "wwan_out")
+
+
+def parse(file: EvidenceFile) -> Iterator[Record]:
+    data = file.plist()
+    if not isinstance(data, dict):
+        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    baseline = data.get("netUsageBaseline")
+    if baseline is None:
+        return
+    if not isinstance(baseline, dict):
+        raise EvidenceError(f"{file.source}: netUsageBaseline is not a dictionary")
+    for process_name, values in baseline.items():
+        yield _record(str(process_name), values if isinstance(values, list) else [])
+
+
+def _record(process_name: str, values: list[Any]) -> Record:
+    stamp = values[0] if values else None
+    moment = to_utc(stamp) if isinstance(stamp, datetime) else None
+    counters = {name: _number(values[index + 1]) if len(values) > index + 1 else None
+                for index, name in enumerate(COUNTERS)}
+    process_part = process_name.split("/", 1)[0] if "/" in process_name else None
+    total = sum(value for value in counters.values() if value is not None)
+    return Record(
+        timestamp=moment,
+        timestamp_desc="network use baseline",
+        message=(f"{process_name} network use: Wi-Fi in {counters['wifi_in']}, out {counters['wifi_out']}; "
+                 f"cellular in {counters['wwan_in']}, out {counters['wwan_out']}"),
+        fields={
+            "process_name": process_name,
+            "baseline_date": iso_utc(moment),
+            **counters,
+            "total_bytes": total,
+            "raw_date": None if moment or stamp is None else str(stamp),
+        },
+        observables=observables(("process", process_name), ("process", process_part)),
+    )
+
+
+def _number(value: Any) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value

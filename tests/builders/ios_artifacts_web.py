@@ -1,0 +1,598 @@
+"""Real-format bytes for iOS web and messaging artifacts: Safari, WebKit, Chrome, Firefox, Shortcuts, WhatsApp.
+
+Every function returns the file's bytes as the app writes it (SQLite schemas as created by the app,
+binary plists laid out as the app encodes them), one function per artifact and per OS/app-version
+variant, so unit tests, end-to-end tests, the demo and benchmarks share them. Times are given as
+timezone-aware datetimes and converted to the artifact's own epoch here.
+"""
+
+from __future__ import annotations
+
+import plistlib
+import struct
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.builders.sqlite import build_sqlite
+
+APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
+WEBKIT_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def apple_seconds(moment: datetime) -> float:
+    return (moment - APPLE_EPOCH).total_seconds()
+
+
+def unix_seconds(moment: datetime) -> float:
+    return (moment - UNIX_EPOCH).total_seconds()
+
+
+def webkit_microseconds(moment: datetime) -> int:
+    return int((moment - WEBKIT_EPOCH).total_seconds() * 1_000_000)
+
+
+def _rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(item) for item in items]
+
+
+# Core Data bookkeeping tables every Core Data SQLite store carries.
+CORE_DATA_TABLES = """
+CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);
+CREATE TABLE Z_METADATA (Z_VERSION INTEGER PRIMARY KEY, Z_UUID VARCHAR(255), Z_PLIST BLOB);
+CREATE TABLE Z_MODELCACHE (Z_CONTENT BLOB);
+"""
+
+
+# -- Safari BrowserState.db ------------------------------------------------------------------------
+
+# Schema version 8 (iOS 17/18): tab groups (iOS 15) and profiles (iOS 17) columns present.
+BROWSER_STATE_SCHEMA_IOS17 = """
+CREATE TABLE browser_windows (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL,type INTEGER DEFAULT 0,
+ active_document_index INTEGER DEFAULT 0,active_private_document_index INTEGER DEFAULT 0,
+ active_document_is_valid BOOL DEFAULT 1,tab_state_successfully_loaded BOOL DEFAULT 0,
+ legacy_plist_file_version INTEGER DEFAULT 0,scene_ID TEXT,active_profile_identifier TEXT NOT NULL DEFAULT '',
+ CONSTRAINT uuid_type_index UNIQUE(uuid, type));
+CREATE TABLE tabs (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL UNIQUE,title TEXT,url TEXT COLLATE NOCASE,
+ user_visible_url TEXT COLLATE NOCASE,order_index INTEGER NOT NULL,last_viewed_time REAL DEFAULT NULL,
+ readinglist_bookmark_id INTEGER DEFAULT 0,opened_from_link BOOL DEFAULT 0,showing_reader BOOL DEFAULT 0,
+ reader_view_top_scroll_offset INTEGER DEFAULT 0,private_browsing BOOL DEFAULT 0,
+ displaying_standalone_image BOOL DEFAULT 0,browser_window_uuid TEXT NOT NULL,browser_window_id INTEGER NOT NULL,
+ tab_group_uuid TEXT NOT NULL DEFAULT '',profile_uuid TEXT NOT NULL DEFAULT '',
+ FOREIGN KEY(browser_window_id) REFERENCES browser_windows(id) ON DELETE CASCADE);
+CREATE INDEX tabs__uuid ON tabs (uuid);
+CREATE TABLE tab_sessions (id INTEGER PRIMARY KEY AUTOINCREMENT,tab_uuid TEXT NOT NULL UNIQUE,
+ session_data BLOB DEFAULT NULL,uncompressed_session_data_size INTEGER NOT NULL DEFAULT 0,
+ FOREIGN KEY(tab_uuid) REFERENCES tabs(uuid) ON DELETE CASCADE ON UPDATE CASCADE);
+CREATE INDEX tab_sessions__uuid ON tab_sessions (tab_uuid);
+"""
+
+# iOS 13/14: tab_sessions split out already, no tab groups nor profiles yet.
+BROWSER_STATE_SCHEMA_IOS14 = """
+CREATE TABLE browser_windows (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL,type INTEGER DEFAULT 0,
+ active_document_index INTEGER DEFAULT 0,active_private_document_index INTEGER DEFAULT 0,
+ active_document_is_valid BOOL DEFAULT 1,tab_state_successfully_loaded BOOL DEFAULT 0,
+ legacy_plist_file_version INTEGER DEFAULT 0,scene_ID TEXT,CONSTRAINT uuid_type_index UNIQUE(uuid, type));
+CREATE TABLE tabs (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL UNIQUE,title TEXT,url TEXT COLLATE NOCASE,
+ user_visible_url TEXT COLLATE NOCASE,order_index INTEGER NOT NULL,last_viewed_time REAL DEFAULT NULL,
+ readinglist_bookmark_id INTEGER DEFAULT 0,opened_from_link BOOL DEFAULT 0,showing_reader BOOL DEFAULT 0,
+ reader_view_top_scroll_offset INTEGER DEFAULT 0,private_browsing BOOL DEFAULT 0,
+ displaying_standalone_image BOOL DEFAULT 0,browser_window_uuid TEXT NOT NULL,browser_window_id INTEGER NOT NULL,
+ FOREIGN KEY(browser_window_id) REFERENCES browser_windows(id) ON DELETE CASCADE);
+CREATE INDEX tabs__uuid ON tabs (uuid);
+CREATE TABLE tab_sessions (id INTEGER PRIMARY KEY AUTOINCREMENT,tab_uuid TEXT NOT NULL UNIQUE,
+ session_data BLOB DEFAULT NULL,uncompressed_session_data_size INTEGER NOT NULL DEFAULT 0,
+ FOREIGN KEY(tab_uuid) REFERENCES tabs(uuid) ON DELETE CASCADE ON UPDATE CASCADE);
+CREATE INDEX tab_sessions__uuid ON tab_sessions (tab_uuid);
+"""
+
+# iOS 11/12 (schema version 2): the session blob still lives in the tabs table.
+BROWSER_STATE_SCHEMA_IOS11 = """
+CREATE TABLE browser_windows (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL,type INTEGER DEFAULT 0,
+ active_document_index INTEGER DEFAULT 0,active_private_document_index INTEGER DEFAULT 0,
+ active_document_is_valid BOOL DEFAULT 1,tab_state_successfully_loaded BOOL DEFAULT 0,
+ legacy_plist_file_version INTEGER DEFAULT 0,CONSTRAINT uuid_type_index UNIQUE(uuid, type));
+CREATE TABLE tabs (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL UNIQUE,title TEXT,url TEXT COLLATE NOCASE,
+ user_visible_url TEXT COLLATE NOCASE,order_index INTEGER NOT NULL,last_viewed_time REAL DEFAULT NULL,
+ readinglist_bookmark_id INTEGER DEFAULT 0,opened_from_link BOOL DEFAULT 0,showing_reader BOOL DEFAULT 0,
+ reader_view_top_scroll_offset INTEGER DEFAULT 0,private_browsing BOOL DEFAULT 0,
+ displaying_standalone_image BOOL DEFAULT 0,browser_window_uuid TEXT NOT NULL,browser_window_id INTEGER NOT NULL,
+ session_data BLOB DEFAULT NULL,uncompressed_session_data_size INTEGER NOT NULL DEFAULT 0,
+ FOREIGN KEY(browser_window_id) REFERENCES browser_windows(id) ON DELETE CASCADE);
+"""
+
+BROWSER_STATE_SCHEMAS = {"ios11": BROWSER_STATE_SCHEMA_IOS11, "ios14": BROWSER_STATE_SCHEMA_IOS14,
+                         "ios17": BROWSER_STATE_SCHEMA_IOS17}
+WINDOW_UUID = "6F1B8C52-3D0A-4B8E-9C3E-2F5A1D7E9B01"
+
+
+def safari_session_data(entries: list[dict[str, Any]], current_index: int | None = None,
+                        version: int = 2) -> bytes:
+    """A WebKit session state blob: a big-endian uint32 version, then a binary plist.
+
+    Each entry is {url, original_url?, title?}; SessionHistoryEntryData holds WebKit's own
+    encoded history item (an opaque blob starting with an unused uint64).
+    """
+    history_entries = []
+    for entry in entries:
+        item: dict[str, Any] = {
+            "SessionHistoryEntryURL": entry["url"],
+            "SessionHistoryEntryOriginalURL": entry.get("original_url", entry["url"]),
+            "SessionHistoryEntryTitle": entry.get("title", ""),
+            "SessionHistoryEntryData": b"\x00" * 8 + b"\x02\x00\x00\x00" + b"\x00" * 20,
+            "SessionHistoryEntryShouldOpenExternalURLsPolicyKey": 1,
+        }
+        history_entries.append(item)
+    session = {
+        "SessionHistory": {
+            "SessionHistoryVersion": 1,
+            "SessionHistoryCurrentIndex": current_index if current_index is not None else max(len(entries) - 1, 0),
+            "SessionHistoryEntries": history_entries,
+        },
+        "IsAppInitiated": False,
+        "RenderTreeSize": 2311,
+    }
+    return struct.pack(">I", version) + plistlib.dumps(session, fmt=plistlib.FMT_BINARY)
+
+
+def safari_browser_state_db(tabs: list[dict[str, Any]], variant: str = "ios17") -> bytes:
+    """BrowserState.db. Each tab: uuid, title, url, last_viewed (datetime), private (bool),
+    session (bytes blob or None), order_index; variant "ios17", "ios14" or "ios11"."""
+    schema = BROWSER_STATE_SCHEMAS[variant]
+    window = {"id": 1, "uuid": WINDOW_UUID, "type": 0}
+    tab_rows, session_rows = [], []
+    for index, tab in enumerate(tabs):
+        row: dict[str, Any] = {
+            "uuid": tab["uuid"], "title": tab.get("title"), "url": tab.get("url"),
+            "user_visible_url": tab.get("user_visible_url", tab.get("url")),
+            "order_index": tab.get("order_index", index),
+            "last_viewed_time": apple_seconds(tab["last_viewed"]) if tab.get("last_viewed") else None,
+            "opened_from_link": int(tab.get("opened_from_link", False)),
+            "private_browsing": int(tab.get("private", False)),
+            "browser_window_uuid": WINDOW_UUID, "browser_window_id": 1,
+        }
+        session = tab.get("session")
+        if variant == "ios17":
+            row["tab_group_uuid"] = tab.get("tab_group_uuid", "")
+            row["profile_uuid"] = tab.get("profile_uuid", "")
+        if variant == "ios11":
+            row["session_data"] = session
+        elif session is not None:
+            session_rows.append({"tab_uuid": tab["uuid"], "session_data": session,
+                                 "uncompressed_session_data_size": 0})
+        tab_rows.append(row)
+    rows: dict[str, list[Any]] = {"browser_windows": [window], "tabs": tab_rows}
+    if variant != "ios11":
+        rows["tab_sessions"] = session_rows
+    return build_sqlite(schema + "PRAGMA user_version = 8;", rows)
+
+
+# -- WebKit full_browsing_session_resourceLog.plist ------------------------------------------------
+
+def webkit_resource_log_plist(statistics: list[dict[str, Any]], model_version: int = 17) -> bytes:
+    """full_browsing_session_resourceLog.plist as WebKit's KeyedEncoder writes it.
+
+    Each statistic: domain, last_seen (datetime), user_interaction (bool), redirects_to,
+    redirects_from, subframe_under, subresource_under (lists of domains). Model 15 and later
+    (iOS 13+) key the entry by PrevalentResourceDomain and list {"domain": d}; older models by
+    PrevalentResourceOrigin with {"origin": d, "count": n}.
+    """
+    modern = model_version >= 15
+
+    def domain_list(values: list[str]) -> list[dict[str, Any]]:
+        if modern:
+            return [{"domain": value} for value in values]
+        return [{"origin": value, "count": 1} for value in values]
+
+    lists = {
+        "redirects_to": "topFrameUniqueRedirectsTo",
+        "redirects_from": "topFrameUniqueRedirectsFrom",
+        "subframe_under": "subframeUnderTopFrameDomains" if modern else "subframeUnderTopFrameOrigins",
+        "subresource_under": "subresourceUnderTopFrameDomains" if modern else "subresourceUnderTopFrameOrigins",
+    }
+    encoded = []
+    for stat in statistics:
+        entry: dict[str, Any] = {
+            ("PrevalentResourceDomain" if modern else "PrevalentResourceOrigin"): stat["domain"],
+            "lastSeen": unix_seconds(stat["last_seen"]),
+            "hadUserInteraction": bool(stat.get("user_interaction", False)),
+            "mostRecentUserInteraction": unix_seconds(stat["interaction"]) if stat.get("interaction") else 0.0,
+            "grandfathered": False,
+            "isPrevalentResource": bool(stat.get("prevalent", False)),
+            "isVeryPrevalentResource": False,
+            "dataRecordsRemoved": 0,
+            "timesAccessedAsFirstPartyDueToUserInteraction": 0,
+            "timesAccessedAsFirstPartyDueToStorageAccessAPI": 0,
+        }
+        for key, label in lists.items():
+            if stat.get(key):
+                entry[label] = domain_list(stat[key])
+        encoded.append(entry)
+    document = {
+        "version": model_version,
+        "endOfGrandfatheringTimestamp": 1625133600.0,
+        "browsingStatistics": encoded,
+        "operatingDates": [{"date": 1625097600.0}],
+    }
+    return plistlib.dumps(document, fmt=plistlib.FMT_BINARY)
+
+
+# -- WebKit ResourceLoadStatistics observations.db -------------------------------------------------
+
+_OBSERVED_DOMAINS_IOS14 = """CREATE TABLE ObservedDomains (domainID INTEGER PRIMARY KEY,
+ registrableDomain TEXT NOT NULL UNIQUE ON CONFLICT FAIL, lastSeen REAL NOT NULL, hadUserInteraction INTEGER NOT NULL,
+ mostRecentUserInteractionTime REAL NOT NULL, grandfathered INTEGER NOT NULL, isPrevalent INTEGER NOT NULL,
+ isVeryPrevalent INTEGER NOT NULL, dataRecordsRemoved INTEGER NOT NULL,
+ timesAccessedAsFirstPartyDueToUserInteraction INTEGER NOT NULL,
+ timesAccessedAsFirstPartyDueToStorageAccessAPI INTEGER NOT NULL);"""
+
+_OBSERVED_DOMAINS_IOS17 = """CREATE TABLE ObservedDomains (domainID INTEGER PRIMARY KEY,
+ registrableDomain TEXT NOT NULL UNIQUE ON CONFLICT FAIL, lastSeen REAL NOT NULL, hadUserInteraction INTEGER NOT NULL,
+ mostRecentUserInteractionTime REAL NOT NULL, grandfathered INTEGER NOT NULL, isPrevalent INTEGER NOT NULL,
+ isVeryPrevalent INTEGER NOT NULL, dataRecordsRemoved INTEGER NOT NULL,
+ timesAccessedAsFirstPartyDueToUserInteraction INTEGER NOT NULL,
+ timesAccessedAsFirstPartyDueToStorageAccessAPI INTEGER NOT NULL,
+ isScheduledForAllButCookieDataRemoval INTEGER NOT NULL, mostRecentWebPushInteractionTime REAL NOT NULL);"""
+
+_OBSERVATIONS_RELATIONS = """
+CREATE TABLE TopLevelDomains (topLevelDomainID INTEGER PRIMARY KEY, CONSTRAINT fkDomainID FOREIGN KEY(topLevelDomainID)
+ REFERENCES ObservedDomains(domainID) ON DELETE CASCADE);
+CREATE TABLE TopFrameUniqueRedirectsTo (sourceDomainID INTEGER NOT NULL, toDomainID INTEGER NOT NULL,
+ FOREIGN KEY(sourceDomainID) REFERENCES ObservedDomains(domainID) ON DELETE CASCADE,
+ FOREIGN KEY(toDomainID) REFERENCES ObservedDomains(domainID) ON DELETE CASCADE);
+CREATE TABLE TopFrameUniqueRedirectsFrom (targetDomainID INTEGER NOT NULL, fromDomainID INTEGER NOT NULL,
+ FOREIGN KEY(targetDomainID) REFERENCES ObservedDomains(domainID) ON DELETE CASCADE,
+ FOREIGN KEY(fromDomainID) REFERENCES ObservedDomains(domainID) ON DELETE CASCADE);
+CREATE TABLE SubframeUnderTopFrameDomains (subFrameDomainID INTEGER NOT NULL, lastUpdated REAL NOT NULL,
+ topFrameDomainID INTEGER NOT NULL);
+CREATE TABLE SubresourceUnderTopFrameDomains (subresourceDomainID INTEGER NOT NULL, lastUpdated REAL NOT NULL,
+ topFrameDomainID INTEGER NOT NULL);
+CREATE TABLE OperatingDates (year INTEGER NOT NULL, month INTEGER NOT NULL, monthDay INTEGER NOT NULL);
+"""
+
+
+def observations_db(domains: list[dict[str, Any]], redirects: list[tuple[str, str]] = (),
+                    subresources: list[tuple[str, str]] = (), variant: str = "ios17",
+                    with_redirect_tables: bool = True) -> bytes:
+    """observations.db. domains: {domain, last_seen, user_interaction?, interaction?, prevalent?};
+    redirects: (from_domain, to_domain) top-frame redirects, stored in both directions' tables;
+    subresources: (subresource_domain, top_frame_domain). variant "ios17" or "ios14"."""
+    ids = {d["domain"]: index for index, d in enumerate(domains, start=1)}
+    rows = []
+    for d in domains:
+        row = {
+            "domainID": ids[d["domain"]], "registrableDomain": d["domain"],
+            "lastSeen": unix_seconds(d["last_seen"]),
+            "hadUserInteraction": int(d.get("user_interaction", False)),
+            "mostRecentUserInteractionTime": unix_seconds(d["interaction"]) if d.get("interaction") else -1.0,
+            "grandfathered": 0, "isPrevalent": int(d.get("prevalent", False)), "isVeryPrevalent": 0,
+            "dataRecordsRemoved": 0, "timesAccessedAsFirstPartyDueToUserInteraction": 0,
+            "timesAccessedAsFirstPartyDueToStorageAccessAPI": 0,
+        }
+        if variant == "ios17":
+            row["isScheduledForAllButCookieDataRemoval"] = 0
+            row["mostRecentWebPushInteractionTime"] = -1.0
+        rows.append(row)
+    schema = _OBSERVED_DOMAINS_IOS17 if variant == "ios17" else _OBSERVED_DOMAINS_IOS14
+    tables: dict[str, list[Any]] = {"ObservedDomains": rows}
+    if with_redirect_tables:
+        schema += _OBSERVATIONS_RELATIONS
+        tables["TopFrameUniqueRedirectsTo"] = [{"sourceDomainID": ids[a], "toDomainID": ids[b]} for a, b in redirects]
+        tables["TopFrameUniqueRedirectsFrom"] = [{"targetDomainID": ids[b], "fromDomainID": ids[a]}
+                                                 for a, b in redirects]
+        tables["SubresourceUnderTopFrameDomains"] = [
+            {"subresourceDomainID": ids[a], "lastUpdated": 1625133600.0, "topFrameDomainID": ids[b]}
+            for a, b in subresources]
+    return build_sqlite(schema, tables)
+
+
+# -- Chrome History and Favicons -------------------------------------------------------------------
+
+CHROME_HISTORY_SCHEMA = """
+CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
+CREATE TABLE urls(id INTEGER PRIMARY KEY AUTOINCREMENT,url LONGVARCHAR,title LONGVARCHAR,visit_count INTEGER DEFAULT 0 NOT NULL,
+ typed_count INTEGER DEFAULT 0 NOT NULL,last_visit_time INTEGER NOT NULL,hidden INTEGER DEFAULT 0 NOT NULL);
+CREATE TABLE visits(id INTEGER PRIMARY KEY AUTOINCREMENT,url INTEGER NOT NULL,visit_time INTEGER NOT NULL,
+ from_visit INTEGER,external_referrer_url TEXT,transition INTEGER DEFAULT 0 NOT NULL,segment_id INTEGER,
+ visit_duration INTEGER DEFAULT 0 NOT NULL,incremented_omnibox_typed_score BOOLEAN DEFAULT FALSE NOT NULL,
+ opener_visit INTEGER,originator_cache_guid TEXT,originator_visit_id INTEGER,originator_from_visit INTEGER,
+ originator_opener_visit INTEGER,is_known_to_sync BOOLEAN DEFAULT FALSE NOT NULL,
+ consider_for_ntp_most_visited BOOLEAN DEFAULT FALSE NOT NULL,visited_link_id INTEGER DEFAULT 0 NOT NULL,
+ app_id TEXT);
+CREATE TABLE visit_source(id INTEGER PRIMARY KEY,source INTEGER NOT NULL);
+CREATE TABLE keyword_search_terms (keyword_id INTEGER NOT NULL,url_id INTEGER NOT NULL,term LONGVARCHAR NOT NULL,
+ normalized_term LONGVARCHAR NOT NULL);
+"""
+
+# Chrome about 2019 (History version 42): no opener/originator columns, is_indexed still there.
+CHROME_HISTORY_SCHEMA_2019 = """
+CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
+CREATE TABLE urls(id INTEGER PRIMARY KEY AUTOINCREMENT,url LONGVARCHAR,title LONGVARCHAR,visit_count INTEGER DEFAULT 0 NOT NULL,
+ typed_count INTEGER DEFAULT 0 NOT NULL,last_visit_time INTEGER NOT NULL,hidden INTEGER DEFAULT 0 NOT NULL);
+CREATE TABLE visits(id INTEGER PRIMARY KEY,url INTEGER NOT NULL,visit_time INTEGER NOT NULL,from_visit INTEGER,
+ transition INTEGER DEFAULT 0 NOT NULL,segment_id INTEGER,visit_duration INTEGER DEFAULT 0 NOT NULL,
+ incremented_omnibox_typed_score BOOLEAN DEFAULT FALSE NOT NULL);
+"""
+
+
+def chrome_history_db(urls: list[dict[str, Any]], visits: list[dict[str, Any]], variant: str = "2024") -> bytes:
+    """Chrome History. urls: {id, url, title, visit_count?, last_visit}; visits: {id, url_id, visited
+    (datetime), transition, from_visit?}. variant "2024" (version 68 columns) or "2019"."""
+    schema = CHROME_HISTORY_SCHEMA if variant == "2024" else CHROME_HISTORY_SCHEMA_2019
+    version = "68" if variant == "2024" else "42"
+    url_rows = [{"id": u["id"], "url": u["url"], "title": u.get("title", ""), "visit_count": u.get("visit_count", 1),
+                 "typed_count": u.get("typed_count", 0), "last_visit_time": webkit_microseconds(u["last_visit"]),
+                 "hidden": 0} for u in urls]
+    visit_rows = [{"id": v["id"], "url": v["url_id"], "visit_time": webkit_microseconds(v["visited"]),
+                   "from_visit": v.get("from_visit", 0), "transition": v.get("transition", 0),
+                   "segment_id": 0, "visit_duration": v.get("duration", 0)} for v in visits]
+    return build_sqlite(schema, {"meta": [{"key": "version", "value": version}], "urls": url_rows,
+                                 "visits": visit_rows})
+
+
+CHROME_FAVICONS_SCHEMA = """
+CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
+CREATE TABLE icon_mapping(id INTEGER PRIMARY KEY,page_url LONGVARCHAR NOT NULL,icon_id INTEGER,page_url_type INTEGER DEFAULT 0);
+CREATE TABLE favicons(id INTEGER PRIMARY KEY,url LONGVARCHAR NOT NULL,icon_type INTEGER DEFAULT 1);
+CREATE TABLE favicon_bitmaps(id INTEGER PRIMARY KEY,icon_id INTEGER NOT NULL,last_updated INTEGER DEFAULT 0,
+ image_data BLOB,width INTEGER DEFAULT 0,height INTEGER DEFAULT 0,last_requested INTEGER DEFAULT 0);
+"""
+
+# Older Favicons (version 7, about 2018): no page_url_type, no last_requested.
+CHROME_FAVICONS_SCHEMA_2018 = """
+CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
+CREATE TABLE icon_mapping(id INTEGER PRIMARY KEY,page_url LONGVARCHAR NOT NULL,icon_id INTEGER);
+CREATE TABLE favicons(id INTEGER PRIMARY KEY,url LONGVARCHAR NOT NULL,icon_type INTEGER DEFAULT 1);
+CREATE TABLE favicon_bitmaps(id INTEGER PRIMARY KEY,icon_id INTEGER NOT NULL,last_updated INTEGER DEFAULT 0,
+ image_data BLOB,width INTEGER DEFAULT 0,height INTEGER DEFAULT 0);
+"""
+
+PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c63f8cf00000301010018dd8db00000000049454e44ae426082")
+
+
+def chrome_favicons_db(icons: list[dict[str, Any]], variant: str = "2024") -> bytes:
+    """Chrome Favicons. icons: {id, icon_url, page_urls: [...], updated (datetime), requested?}."""
+    schema = CHROME_FAVICONS_SCHEMA if variant == "2024" else CHROME_FAVICONS_SCHEMA_2018
+    favicons, bitmaps, mappings = [], [], []
+    for icon in icons:
+        favicons.append({"id": icon["id"], "url": icon["icon_url"], "icon_type": 1})
+        bitmap = {"id": icon["id"], "icon_id": icon["id"], "last_updated": webkit_microseconds(icon["updated"]),
+                  "image_data": PNG_1X1, "width": 16, "height": 16}
+        if variant == "2024":
+            bitmap["last_requested"] = webkit_microseconds(icon["requested"]) if icon.get("requested") else 0
+        bitmaps.append(bitmap)
+        for page_url in icon["page_urls"]:
+            mappings.append({"id": len(mappings) + 1, "page_url": page_url, "icon_id": icon["id"]})
+    return build_sqlite(schema, {"meta": [{"key": "version", "value": "8" if variant == "2024" else "7"}],
+                                 "favicons": favicons, "favicon_bitmaps": bitmaps, "icon_mapping": mappings})
+
+
+# -- Firefox browser.db ----------------------------------------------------------------------------
+
+_FIREFOX_COMMON = """
+CREATE TABLE domains (id INTEGER PRIMARY KEY AUTOINCREMENT, domain TEXT NOT NULL UNIQUE, showOnTopSites TINYINT NOT NULL DEFAULT 1);
+CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT NOT NULL UNIQUE, url TEXT UNIQUE, title TEXT NOT NULL,
+ server_modified INTEGER, local_modified INTEGER, is_deleted TINYINT NOT NULL, should_upload TINYINT NOT NULL,
+ domain_id INTEGER REFERENCES domains(id) ON DELETE CASCADE, CONSTRAINT urlOrDeleted CHECK (url IS NOT NULL OR is_deleted = 1));
+CREATE TABLE favicons (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL UNIQUE, width INTEGER, height INTEGER,
+ type INTEGER NOT NULL, date REAL NOT NULL);
+CREATE TABLE visits (id INTEGER PRIMARY KEY AUTOINCREMENT, siteID INTEGER NOT NULL REFERENCES history(id) ON DELETE CASCADE,
+ date REAL NOT NULL, type INTEGER NOT NULL, is_local TINYINT NOT NULL, UNIQUE (siteID, date, type));
+"""
+
+# Schema v34 (Firefox iOS 10-11, 2017-2018): favicons linked to history rows by favicon_sites.
+FIREFOX_SCHEMA_V34 = _FIREFOX_COMMON + """
+CREATE TABLE favicon_sites (id INTEGER PRIMARY KEY AUTOINCREMENT, siteID INTEGER NOT NULL REFERENCES history(id)
+ ON DELETE CASCADE, faviconID INTEGER NOT NULL REFERENCES favicons(id) ON DELETE CASCADE, UNIQUE (siteID, faviconID));
+"""
+
+# Schema v40+ (Firefox iOS 20+): favicons linked to page URLs by favicon_site_urls.
+FIREFOX_SCHEMA_V40 = _FIREFOX_COMMON + """
+CREATE TABLE favicon_sites (id INTEGER PRIMARY KEY AUTOINCREMENT, siteID INTEGER NOT NULL REFERENCES history(id)
+ ON DELETE CASCADE, faviconID INTEGER NOT NULL REFERENCES favicons(id) ON DELETE CASCADE, UNIQUE (siteID, faviconID));
+CREATE TABLE favicon_site_urls (id INTEGER PRIMARY KEY AUTOINCREMENT, site_url TEXT NOT NULL,
+ faviconID INTEGER NOT NULL REFERENCES favicons(id) ON DELETE CASCADE, UNIQUE (site_url, faviconID));
+"""
+
+
+def firefox_browser_db(history: list[dict[str, Any]], visits: list[dict[str, Any]],
+                       favicons: list[dict[str, Any]] = (), variant: str = "v40") -> bytes:
+    """Firefox for iOS browser.db. history: {id, url, title, modified (datetime)}; visits: {id,
+    site_id, visited (datetime), type}; favicons: {id, url, date (datetime), site_ids: [...],
+    site_urls: [...]} (site_urls only land in v40's favicon_site_urls)."""
+    schema = FIREFOX_SCHEMA_V40 if variant == "v40" else FIREFOX_SCHEMA_V34
+    history_rows = [{"id": h["id"], "guid": f"guid{h['id']:08d}", "url": h["url"], "title": h.get("title", ""),
+                     "server_modified": None, "local_modified": int(unix_seconds(h["modified"]) * 1000),
+                     "is_deleted": 0, "should_upload": 1, "domain_id": None} for h in history]
+    visit_rows = [{"id": v["id"], "siteID": v["site_id"], "date": int(unix_seconds(v["visited"]) * 1_000_000),
+                   "type": v.get("type", 1), "is_local": 1} for v in visits]
+    icon_rows, site_links, url_links = [], [], []
+    for icon in favicons:
+        icon_rows.append({"id": icon["id"], "url": icon["url"], "width": 32, "height": 32, "type": 1,
+                          "date": unix_seconds(icon["date"])})
+        site_links.extend({"siteID": site, "faviconID": icon["id"]} for site in icon.get("site_ids", ()))
+        url_links.extend({"site_url": url, "faviconID": icon["id"]} for url in icon.get("site_urls", ()))
+    rows: dict[str, list[Any]] = {"history": history_rows, "visits": visit_rows, "favicons": icon_rows,
+                                  "favicon_sites": site_links}
+    if variant == "v40":
+        rows["favicon_site_urls"] = url_links
+    return build_sqlite(schema + f"PRAGMA user_version = {40 if variant == 'v40' else 34};", rows)
+
+
+# -- Shortcuts.sqlite ------------------------------------------------------------------------------
+
+# iOS 15-18: actions hang off the shortcut through ZSHORTCUTACTIONS.ZSHORTCUT.
+SHORTCUTS_SCHEMA_IOS16 = CORE_DATA_TABLES + """
+CREATE TABLE ZSHORTCUT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZACTIONCOUNT INTEGER,
+ ZHASSHORTCUTINPUTVARIABLES INTEGER, ZHIDDENFROMLIBRARYANDSYNC INTEGER, ZICONCOLOR INTEGER, ZICONGLYPH INTEGER,
+ ZMINIMUMCLIENTVERSION INTEGER, ZTOMBSTONED INTEGER, ZACTIONS INTEGER, ZCREATIONDATE TIMESTAMP,
+ ZLASTRUNEVENTDATE TIMESTAMP, ZMODIFICATIONDATE TIMESTAMP, ZACTIONSDESCRIPTION VARCHAR, ZASSOCIATEDAPPBUNDLEIDENTIFIER VARCHAR,
+ ZGALLERYIDENTIFIER VARCHAR, ZNAME VARCHAR, ZSOURCE VARCHAR, ZWORKFLOWID VARCHAR, ZWORKFLOWSUBTITLE VARCHAR );
+CREATE TABLE ZSHORTCUTACTIONS ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSHORTCUT INTEGER, ZDATA BLOB );
+"""
+
+# iOS 12-13 (Shortcuts 2.x): no ZSHORTCUT back-link in actions; ZSHORTCUT.ZACTIONS points at the row.
+SHORTCUTS_SCHEMA_IOS13 = CORE_DATA_TABLES + """
+CREATE TABLE ZSHORTCUT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZACTIONCOUNT INTEGER,
+ ZICONCOLOR INTEGER, ZICONGLYPH INTEGER, ZTOMBSTONED INTEGER, ZACTIONS INTEGER, ZCREATIONDATE TIMESTAMP,
+ ZMODIFICATIONDATE TIMESTAMP, ZNAME VARCHAR, ZWORKFLOWID VARCHAR );
+CREATE TABLE ZSHORTCUTACTIONS ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZDATA BLOB );
+"""
+
+
+def shortcut_actions_blob(actions: list[dict[str, Any]]) -> bytes:
+    """ZSHORTCUTACTIONS.ZDATA: a binary plist array of {WFWorkflowActionIdentifier, WFWorkflowActionParameters}."""
+    return plistlib.dumps([{"WFWorkflowActionIdentifier": a["identifier"],
+                            "WFWorkflowActionParameters": a.get("parameters", {})} for a in actions],
+                          fmt=plistlib.FMT_BINARY)
+
+
+def shortcut_text_token(text: str) -> dict[str, Any]:
+    """A Shortcuts text field holding plain text (WFTextTokenString without variables)."""
+    return {"Value": {"string": text, "attachmentsByRange": {}}, "WFSerializationType": "WFTextTokenString"}
+
+
+def shortcuts_db(shortcuts: list[dict[str, Any]], variant: str = "ios16") -> bytes:
+    """Shortcuts.sqlite. shortcuts: {id, name, created, modified, description?, actions: bytes|None}."""
+    schema = SHORTCUTS_SCHEMA_IOS16 if variant == "ios16" else SHORTCUTS_SCHEMA_IOS13
+    shortcut_rows, action_rows = [], []
+    for item in shortcuts:
+        row: dict[str, Any] = {"Z_PK": item["id"], "Z_ENT": 5, "Z_OPT": 3, "ZACTIONCOUNT": item.get("action_count", 1),
+                               "ZTOMBSTONED": 0, "ZACTIONS": item["id"], "ZNAME": item["name"],
+                               "ZCREATIONDATE": apple_seconds(item["created"]),
+                               "ZMODIFICATIONDATE": apple_seconds(item["modified"]),
+                               "ZWORKFLOWID": f"{item['id']:08X}-0000-4000-8000-000000000000"}
+        if variant == "ios16":
+            row["ZACTIONSDESCRIPTION"] = item.get("description")
+        shortcut_rows.append(row)
+        if item.get("actions") is not None:
+            action = {"Z_PK": item["id"], "Z_ENT": 6, "Z_OPT": 1, "ZDATA": item["actions"]}
+            if variant == "ios16":
+                action["ZSHORTCUT"] = item["id"]
+            action_rows.append(action)
+    return build_sqlite(schema, {"ZSHORTCUT": shortcut_rows, "ZSHORTCUTACTIONS": action_rows})
+
+
+# -- WhatsApp ChatStorage.sqlite and ContactsV2.sqlite ---------------------------------------------
+
+WHATSAPP_CHAT_SCHEMA = CORE_DATA_TABLES + """
+CREATE TABLE ZWACHATSESSION ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZARCHIVED INTEGER,
+ ZCONTACTABID INTEGER, ZFLAGS INTEGER, ZHIDDEN INTEGER, ZMESSAGECOUNTER INTEGER, ZREMOVED INTEGER,
+ ZSESSIONTYPE INTEGER, ZUNREADCOUNT INTEGER, ZGROUPINFO INTEGER, ZLASTMESSAGE INTEGER, ZLASTMESSAGEDATE TIMESTAMP,
+ ZCONTACTIDENTIFIER VARCHAR, ZCONTACTJID VARCHAR, ZETAG VARCHAR, ZLASTMESSAGETEXT VARCHAR, ZPARTNERNAME VARCHAR,
+ ZSAVEDINPUT VARCHAR );
+CREATE TABLE ZWAGROUPMEMBER ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZISACTIVE INTEGER,
+ ZISADMIN INTEGER, ZCHATSESSION INTEGER, ZCONTACTABID INTEGER, ZCONTACTIDENTIFIER VARCHAR, ZCONTACTNAME VARCHAR,
+ ZFIRSTNAME VARCHAR, ZMEMBERJID VARCHAR );
+CREATE TABLE ZWAMESSAGE ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCHILDMESSAGESDELIVEREDCOUNT INTEGER,
+ ZDOCID INTEGER, ZENCRETRYCOUNT INTEGER, ZFILTEREDRECIPIENTCOUNT INTEGER, ZFLAGS INTEGER, ZGROUPEVENTTYPE INTEGER,
+ ZISFROMME INTEGER, ZMESSAGEERRORSTATUS INTEGER, ZMESSAGESTATUS INTEGER, ZMESSAGETYPE INTEGER, ZSORT INTEGER,
+ ZSPOTLIGHTSTATUS INTEGER, ZSTARRED INTEGER, ZCHATSESSION INTEGER, ZGROUPMEMBER INTEGER, ZLASTSESSION INTEGER,
+ ZMEDIAITEM INTEGER, ZMESSAGEINFO INTEGER, ZPARENTMESSAGE INTEGER, ZMESSAGEDATE TIMESTAMP, ZSENTDATE TIMESTAMP,
+ ZFROMJID VARCHAR, ZMEDIASECTIONID VARCHAR, ZPHASH VARCHAR, ZPUSHNAME VARCHAR, ZSTANZAID VARCHAR, ZTEXT VARCHAR,
+ ZTOJID VARCHAR );
+CREATE TABLE ZWAMEDIAITEM ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZCLOUDSTATUS INTEGER,
+ ZFILESIZE INTEGER, ZMEDIAORIGIN INTEGER, ZMOVIEDURATION INTEGER, ZMESSAGE INTEGER, ZASPECTRATIO FLOAT,
+ ZHACCURACY FLOAT, ZLATITUDE FLOAT, ZLONGITUDE FLOAT, ZMEDIAURLDATE TIMESTAMP, ZAUTHORNAME VARCHAR,
+ ZCOLLECTIONNAME VARCHAR, ZMEDIALOCALPATH VARCHAR, ZMEDIAURL VARCHAR, ZTHUMBNAILLOCALPATH VARCHAR, ZTITLE VARCHAR,
+ ZVCARDNAME VARCHAR, ZVCARDSTRING VARCHAR, ZXMPPTHUMBPATH VARCHAR, ZMEDIAKEY BLOB, ZMETADATA BLOB );
+"""
+
+# WhatsApp 2.17-2.18 (iOS 10-11 era): no ZSENTDATE, ZSTANZAID nor group member link; no media URL column.
+WHATSAPP_CHAT_SCHEMA_2017 = CORE_DATA_TABLES + """
+CREATE TABLE ZWACHATSESSION ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSESSIONTYPE INTEGER,
+ ZLASTMESSAGEDATE TIMESTAMP, ZCONTACTJID VARCHAR, ZPARTNERNAME VARCHAR );
+CREATE TABLE ZWAMESSAGE ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZISFROMME INTEGER,
+ ZMESSAGESTATUS INTEGER, ZMESSAGETYPE INTEGER, ZCHATSESSION INTEGER, ZMEDIAITEM INTEGER, ZMESSAGEDATE TIMESTAMP,
+ ZFROMJID VARCHAR, ZPUSHNAME VARCHAR, ZTEXT VARCHAR, ZTOJID VARCHAR );
+CREATE TABLE ZWAMEDIAITEM ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZFILESIZE INTEGER,
+ ZMESSAGE INTEGER, ZMEDIALOCALPATH VARCHAR, ZTITLE VARCHAR );
+"""
+
+
+def whatsapp_chat_storage_db(sessions: list[dict[str, Any]], messages: list[dict[str, Any]],
+                             media: list[dict[str, Any]] = (), members: list[dict[str, Any]] = (),
+                             variant: str = "2024") -> bytes:
+    """ChatStorage.sqlite. sessions: {id, jid, name, type?}; messages: {id, session_id, from_me,
+    date (datetime), text?, from_jid?, to_jid?, media_id?, member_id?, type?}; media: {id,
+    message_id, url?, local_path?, title?, size?}; members: {id, session_id, jid, name}."""
+    modern = variant == "2024"
+    schema = WHATSAPP_CHAT_SCHEMA if modern else WHATSAPP_CHAT_SCHEMA_2017
+    session_rows = [{"Z_PK": s["id"], "Z_ENT": 3, "Z_OPT": 1, "ZSESSIONTYPE": s.get("type", 0),
+                     "ZCONTACTJID": s["jid"], "ZPARTNERNAME": s.get("name")} for s in sessions]
+    message_rows = []
+    for m in messages:
+        row = {"Z_PK": m["id"], "Z_ENT": 9, "Z_OPT": 2, "ZISFROMME": int(m["from_me"]), "ZMESSAGESTATUS": 8,
+               "ZMESSAGETYPE": m.get("type", 0), "ZCHATSESSION": m["session_id"], "ZMEDIAITEM": m.get("media_id"),
+               "ZMESSAGEDATE": apple_seconds(m["date"]), "ZFROMJID": m.get("from_jid"), "ZTOJID": m.get("to_jid"),
+               "ZTEXT": m.get("text"), "ZPUSHNAME": m.get("push_name")}
+        if modern:
+            row["ZSENTDATE"] = apple_seconds(m["date"])
+            row["ZSTANZAID"] = m.get("stanza_id", f"3EB0{m['id']:016X}")
+            row["ZGROUPMEMBER"] = m.get("member_id")
+        message_rows.append(row)
+    media_rows = []
+    for item in media:
+        row = {"Z_PK": item["id"], "Z_ENT": 8, "Z_OPT": 1, "ZMESSAGE": item["message_id"],
+               "ZFILESIZE": item.get("size", 0), "ZMEDIALOCALPATH": item.get("local_path"), "ZTITLE": item.get("title")}
+        if modern:
+            row["ZMEDIAURL"] = item.get("url")
+        media_rows.append(row)
+    rows: dict[str, list[Any]] = {"ZWACHATSESSION": session_rows, "ZWAMESSAGE": message_rows,
+                                  "ZWAMEDIAITEM": media_rows}
+    if modern:
+        rows["ZWAGROUPMEMBER"] = [{"Z_PK": g["id"], "Z_ENT": 6, "Z_OPT": 1, "ZCHATSESSION": g["session_id"],
+                                   "ZMEMBERJID": g["jid"], "ZCONTACTNAME": g.get("name")} for g in members]
+    return build_sqlite(schema, rows)
+
+
+WHATSAPP_CONTACTS_SCHEMA = CORE_DATA_TABLES + """
+CREATE TABLE ZWAADDRESSBOOKCONTACT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZABOUTTIMESTAMP INTEGER,
+ ZISHIDDEN INTEGER, ZISSAVED INTEGER, ZPICTUREID INTEGER, ZSTATUS INTEGER, ZABOUTTEXT VARCHAR, ZBUSINESSNAME VARCHAR,
+ ZFULLNAME VARCHAR, ZGIVENNAME VARCHAR, ZHIGHLIGHTEDNAME VARCHAR, ZIDENTIFIER VARCHAR, ZLID VARCHAR,
+ ZPHONENUMBER VARCHAR, ZPHONENUMBERLABEL VARCHAR, ZUSERNAME VARCHAR, ZWHATSAPPID VARCHAR );
+"""
+
+# WhatsApp around 2019: no LID, username nor business name columns.
+WHATSAPP_CONTACTS_SCHEMA_2019 = CORE_DATA_TABLES + """
+CREATE TABLE ZWAADDRESSBOOKCONTACT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSTATUS INTEGER,
+ ZFULLNAME VARCHAR, ZGIVENNAME VARCHAR, ZIDENTIFIER VARCHAR, ZPHONENUMBER VARCHAR, ZPHONENUMBERLABEL VARCHAR,
+ ZWHATSAPPID VARCHAR );
+"""
+
+
+def whatsapp_contacts_db(contacts: list[dict[str, Any]], variant: str = "2024") -> bytes:
+    """ContactsV2.sqlite. contacts: {id, name, phone, whatsapp_id?, label?, about?, about_time?, lid?}."""
+    modern = variant == "2024"
+    rows = []
+    for c in contacts:
+        row = {"Z_PK": c["id"], "Z_ENT": 1, "Z_OPT": 1, "ZFULLNAME": c.get("name"),
+               "ZGIVENNAME": (c.get("name") or "").split(" ")[0] or None, "ZPHONENUMBER": c.get("phone"),
+               "ZPHONENUMBERLABEL": c.get("label", "mobile"), "ZWHATSAPPID": c.get("whatsapp_id"),
+               "ZIDENTIFIER": f"{c['id']:08X}-AAAA-4BBB-8CCC-DDDDDDDDDDDD:ABPerson"}
+        if modern:
+            row["ZABOUTTEXT"] = c.get("about")
+            row["ZABOUTTIMESTAMP"] = int(apple_seconds(c["about_time"])) if c.get("about_time") else None
+            row["ZLID"] = c.get("lid")
+        rows.append(row)
+    schema = WHATSAPP_CONTACTS_SCHEMA if modern else WHATSAPP_CONTACTS_SCHEMA_2019
+    return build_sqlite(schema, {"ZWAADDRESSBOOKCONTACT": rows})
+
+
+# Domains and paths, for tests and end-to-end builds.
+SAFARI_DOMAIN = "HomeDomain"
+SAFARI_APP_DOMAIN = "AppDomain-com.apple.mobilesafari"
+BROWSER_STATE_PATH = "Library/Safari/BrowserState.db"
+RESOURCE_LOG_PATH = "Library/WebKit/WebsiteData/ResourceLoadStatistics/full_browsing_session_resourceLog.plist"
+RESOURCE_LOG_PATH_LEGACY = "Library/WebKit/WebsiteData/full_browsing_session_resourceLog.plist"
+OBSERVATIONS_PATH = "Library/WebKit/WebsiteData/ResourceLoadStatistics/observations.db"
+CHROME_DOMAIN = "AppDomain-com.google.chrome.ios"
+CHROME_HISTORY_PATH = "Library/Application Support/Google/Chrome/Default/History"
+CHROME_FAVICONS_PATH = "Library/Application Support/Google/Chrome/Default/Favicons"
+FIREFOX_DOMAIN = "AppDomainGroup-group.org.mozilla.ios.Firefox"
+FIREFOX_PATH = "Profile.profile/browser.db"
+SHORTCUTS_PATH = "Library/Shortcuts/Shortcuts.sqlite"
+WHATSAPP_DOMAIN = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
+WHATSAPP_CHAT_PATH = "ChatStorage.sqlite"
+WHATSAPP_CONTACTS_PATH = "ContactsV2.sqlite"
