@@ -34,7 +34,7 @@ def generated_bundle(count: int) -> dict:
              ("file:path", "/private/var/tmp/bench{n}/"), ("ipv4-addr:value", "10.{a}.{b}.{c}"),
              ("url:value", "https://links{m}.bench.org/p/{n}")]
     for number in range(count):
-        key, template = kinds[number % len(kinds)] if number % 5 == 0 else kinds[0]
+        key, template = kinds[number % len(kinds)] if number % 2 else kinds[0]
         value = template.format(n=number, m=number % 97, a=number // 65536 % 256,
                                 b=number // 256 % 256, c=number % 256)
         indicator_id = f"indicator--{number:08d}-0000-4000-8000-000000000000"

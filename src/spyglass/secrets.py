@@ -47,29 +47,28 @@ class Hidden:
         raise TypeError("a secret cannot be pickled")
 
 
-def parse_key(data: bytes, source: str) -> bytes:
+def parse_key(data: Hidden, source: str) -> Hidden:
     """A backup key as written by `write_key_file`: 64 hex digits (or the 32 raw bytes)."""
-    text = data.strip()
-    if len(text) == 2 * KEY_BYTES:
+    if len(data.reveal().strip()) == 2 * KEY_BYTES:
         try:
-            return bytes.fromhex(text.decode("ascii"))
+            return Hidden(bytes.fromhex(data.reveal().strip().decode("ascii")))
         except (UnicodeDecodeError, ValueError):
             pass
-    if len(data) == KEY_BYTES:
+    if len(data.reveal()) == KEY_BYTES:
         return data
     # Never echo the file's content: it may be a password given to the wrong option.
     raise SpyglassError(f"{source}: not a backup key file (expected {2 * KEY_BYTES} hex digits)")
 
 
-def _read_secret_file(path: Path, what: str) -> bytes:
+def _read_secret_file(path: Path, what: str) -> Hidden:
     try:
         if not path.is_file():
             raise SpyglassError(f"{what} {path}: not a file")
         with path.open("rb") as handle:
-            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+            data = Hidden(handle.read(MAX_SECRET_FILE_BYTES + 1))
     except OSError as exc:
         raise SpyglassError(f"{what} {path}: cannot read ({exc.strerror or type(exc).__name__})") from None
-    if len(data) > MAX_SECRET_FILE_BYTES:
+    if len(data.reveal()) > MAX_SECRET_FILE_BYTES:
         raise SpyglassError(f"{what} {path}: over {MAX_SECRET_FILE_BYTES} bytes, not a secret file")
     return data
 
@@ -90,8 +89,7 @@ class Secrets:
         self.password_file = Path(password_file) if password_file is not None else None
         self.key_file = Path(key_file) if key_file is not None else None
         environ = os.environ if environ is None else environ
-        from_env = environ.pop(ENV_PASSWORD, None)
-        self._env_password = Hidden(from_env.encode("utf-8")) if from_env else None
+        self._env_password = Hidden(environ.pop(ENV_PASSWORD, "").encode("utf-8")) if ENV_PASSWORD in environ else None
         self._interactive = interactive
         self._prompt = prompt
         self._password: Hidden | None = None
@@ -112,32 +110,36 @@ class Secrets:
     def has_key_file(self) -> bool:
         return self.key_file is not None
 
-    def key(self) -> bytes:
+    def key(self) -> Hidden:
         """The 32-byte backup key from --key-file (derivation skipped)."""
         if self.key_file is None:
             raise SpyglassError("no --key-file given")
         if self._key is None:
-            self._key = Hidden(parse_key(_read_secret_file(self.key_file, "key file"), f"key file {self.key_file}"))
+            self._key = parse_key(_read_secret_file(self.key_file, "key file"), f"key file {self.key_file}")
             self.source = "key-file"
-        return self._key.reveal()
+        return self._key
+
+    def secret_password(self) -> Hidden:
+        """The backup password (UTF-8), read once from its source and cached, still wrapped."""
+        if self._password is None:
+            password, source = self._find_password()
+            if not password.reveal():
+                raise SpyglassError("the backup password is empty")
+            self._password, self.source = password, source
+        return self._password
 
     def password(self) -> bytes:
-        """The backup password as UTF-8 bytes, read once from its source and cached."""
-        if self._password is None:
-            self._password, self.source = self._find_password()
-            if not self._password.reveal():
-                self._password = None
-                raise SpyglassError("the backup password is empty")
-        return self._password.reveal()
+        """The backup password as UTF-8 bytes (prefer `secret_password`, which stays wrapped)."""
+        return self.secret_password().reveal()
 
-    def derived_key(self, parameters: tuple[Any, ...], derive: Callable[[bytes], bytes]) -> bytes:
+    def derived_key(self, parameters: tuple[Any, ...], derive: Callable[[Hidden], Hidden]) -> Hidden:
         """The key unlocking a keybag: the key file's, or `derive(password)` cached per `parameters`
         (the keybag's salts and iteration counts), so a second open of the same backup is instant."""
         if self.key_file is not None:
             return self.key()
         if parameters not in self._derived:
-            self._derived[parameters] = Hidden(derive(self.password()))
-        return self._derived[parameters].reveal()
+            self._derived[parameters] = derive(self.secret_password())
+        return self._derived[parameters]
 
     def forget(self) -> None:
         """Drop every cached secret (Python cannot wipe memory; this only drops references)."""
@@ -160,8 +162,7 @@ class Secrets:
         if self.password_file is not None:
             data = _read_secret_file(self.password_file, "password file")
             # `echo secret > file` leaves a newline (and a BOM from some editors) that is no part of it.
-            data = data.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
-            return Hidden(data), "password-file"
+            return Hidden(data.reveal().removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")), "password-file"
         if self._env_password is not None:
             return self._env_password, "environment"
         interactive = self._interactive
@@ -170,7 +171,6 @@ class Secrets:
         if not interactive:
             raise SpyglassError(NO_SECRET_MESSAGE)
         try:
-            typed = self._prompt("Backup password: ")
+            return Hidden(self._prompt("Backup password: ").encode("utf-8")), "prompt"
         except (EOFError, KeyboardInterrupt):
             raise SpyglassError(NO_SECRET_MESSAGE) from None
-        return Hidden(typed.encode("utf-8")), "prompt"

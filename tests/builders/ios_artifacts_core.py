@@ -416,3 +416,30 @@ def add_apps(builder: BackupBuilder) -> None:
 
 def plist_bytes(value: Any) -> bytes:
     return plistlib.dumps(value, fmt=plistlib.FMT_BINARY)
+
+
+def add_core_artifacts(builder: BackupBuilder, ios_major: int = 17, *, suspicious: bool = True) -> None:
+    """Every artifact of this file in one backup, for end-to-end tests and the demo.
+
+    With `suspicious`, the evidence holds what the core heuristics look for: an erased
+    DataUsage process, a NUL-byte IDStatusCache lookup, an http page redirected in 0.4 s to
+    another domain, a received attachment under /private/var/tmp, an app outside the store.
+    """
+    add_apps(builder)
+    rows = attachment_rows()
+    if suspicious:
+        rows["attachment"].append({
+            "ROWID": 3, "guid": "at_0_8A1B7B1E-0003", "original_guid": "at_0_8A1B7B1E-0003",
+            "created_date": int(apple_seconds(datetime(2021, 7, 1, 10, 0, 4, tzinfo=UTC))),
+            "filename": "/private/var/tmp/com.apple.messages/8A1B7B1E-0003/1.gif", "mime_type": "image/gif",
+            "transfer_name": "1.gif", "total_bytes": 748, "is_outgoing": 0})
+        rows["message_attachment_join"].append({"message_id": 1, "attachment_id": 3})
+    add_sms(builder, ios_major, rows)
+    add_safari_history(builder, None if suspicious else {
+        "history_items": [safari_item(1, "https://www.example.org/", 3, "example.org")],
+        "history_visits": [safari_visit(10, 1, datetime(2021, 7, 1, 12, 0, tzinfo=UTC), "Example")]})
+    add_datausage(builder, datausage_erased_rows() if suspicious else datausage_rows())
+    cache = idstatus_cache()
+    if not suspicious:
+        del cache["com.apple.private.alloy.facetime.multi"]
+    add_idstatus_cache(builder, cache, ios_major=ios_major)

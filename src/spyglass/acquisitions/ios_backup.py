@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, Acquisition, EvidenceFile, read_file_bounded
+from spyglass.bplist import read_mbfile
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES, MAX_SQLITE_BYTES
 from spyglass.plists import is_keyed_archive, load_plist, unarchive
@@ -95,11 +96,13 @@ def parse_mbfile(blob: bytes | None) -> dict[str, Any]:
     """
     if not blob:
         return {}
-    try:
-        archive = load_plist(blob, "MBFile")
-        resolved = unarchive(archive, "MBFile") if is_keyed_archive(archive) else archive
-    except EvidenceError:
-        return {}
+    resolved: Any = read_mbfile(blob)
+    if resolved is None:
+        try:
+            archive = load_plist(blob, "MBFile")
+            resolved = unarchive(archive, "MBFile") if is_keyed_archive(archive) else archive
+        except EvidenceError:
+            return {}
     if not isinstance(resolved, dict):
         return {}
     meta: dict[str, Any] = {}
@@ -289,6 +292,8 @@ class IOSBackup(Acquisition):
     def describe(self) -> dict[str, Any]:
         described = super().describe()
         described["encrypted"] = self.encrypted
+        if self.decryptor is not None:
+            described["decryption"] = self.decryptor.describe()
         return described
 
     def close(self) -> None:

@@ -103,7 +103,7 @@ def parse_keybag(blob: Any) -> Keybag:
         tag, length = blob[offset:offset + 4], struct.unpack(">I", blob[offset + 4:offset + 8])[0]
         raw = blob[offset + 8:offset + 8 + length]
         if len(raw) != length:
-            raise SpyglassError(f"damaged keybag: entry {tag!r} runs past the end")
+            raise SpyglassError(f"damaged keybag: entry {tag.decode('ascii', 'replace')} runs past the end")
         offset += 8 + length
         number = None
         if tag in INTEGER_TAGS:
@@ -145,14 +145,14 @@ def _check_keybag(keybag: Keybag) -> None:
         raise SpyglassError("damaged keybag: no class key is wrapped with the backup password")
 
 
-def pbkdf2(algorithm: str, secret: bytes, salt: bytes, iterations: int) -> bytes:
+def pbkdf2(algorithm: str, secret: Hidden, salt: bytes, iterations: int) -> Hidden:
     """32 bytes of PBKDF2-HMAC. cryptography's OpenSSL binding measured ~1.7x faster than
     hashlib.pbkdf2_hmac here (SHA-256 9.4 vs 5.5 M it/s; SHA-1 5.1 vs 2.9), see benchmarks."""
     digest = hashes.SHA256() if algorithm == "sha256" else hashes.SHA1()
-    return PBKDF2HMAC(algorithm=digest, length=32, salt=salt, iterations=iterations).derive(secret)
+    return Hidden(PBKDF2HMAC(algorithm=digest, length=32, salt=salt, iterations=iterations).derive(secret.reveal()))
 
 
-def passcode_key(password: bytes, keybag: Keybag) -> bytes:
+def passcode_key(password: Hidden, keybag: Keybag) -> Hidden:
     """The key wrapping the class keys: SHA-256 step (iOS 10.2+, when DPSL is present), then SHA-1."""
     key = password
     dpsl, dpic = keybag.data("DPSL"), keybag.integer("DPIC")
@@ -161,18 +161,19 @@ def passcode_key(password: bytes, keybag: Keybag) -> bytes:
     return pbkdf2("sha1", key, keybag.data("SALT") or b"", keybag.integer("ITER") or 1)
 
 
-def unwrap(wrapping_key: bytes, wrapped: bytes) -> bytes:
-    """RFC 3394 unwrap; InvalidUnwrap for a wrong key or damaged input (ValueError on bad lengths)."""
+def unwrap(wrapping_key: Hidden, wrapped: bytes) -> Hidden:
+    """RFC 3394 unwrap; InvalidUnwrap for a wrong key or damaged input (ValueError on bad lengths).
+    Keys stay `Hidden` in every local variable, so a traceback showing locals shows none."""
     try:
-        return aes_key_unwrap(wrapping_key, wrapped)
+        return Hidden(aes_key_unwrap(wrapping_key.reveal(), wrapped))
     except ValueError as exc:
         raise InvalidUnwrap(str(exc)) from None
 
 
-def unlock_class_keys(keybag: Keybag, key: bytes, wrong: str) -> tuple[dict[int, bytes], list[int]]:
+def unlock_class_keys(keybag: Keybag, key: Hidden, wrong: str) -> tuple[dict[int, Hidden], list[int]]:
     """Unwrap every password-wrapped class key. None unwrapping means the wrong secret (`wrong`);
     some failing while others unwrap means damage to those entries, returned as the second value."""
-    unlocked: dict[int, bytes] = {}
+    unlocked: dict[int, Hidden] = {}
     failed: list[int] = []
     for protection_class, entry in sorted(keybag.classes.items()):
         if not entry.wrapped or not entry.wrap & WRAP_PASSCODE:
@@ -191,10 +192,10 @@ def _wrong_message(secrets: Secrets) -> str:
             else "wrong backup password")
 
 
-def _secret_key(keybag: Keybag, secrets: Secrets) -> tuple[bytes, float]:
+def _secret_key(keybag: Keybag, secrets: Secrets) -> tuple[Hidden, float]:
     started = time.perf_counter()
     key = secrets.derived_key(keybag.parameters, lambda password: passcode_key(password, keybag))
-    if len(key) != 32:
+    if len(key.reveal()) != 32:
         raise SpyglassError("a backup key is 32 bytes")
     return key, time.perf_counter() - started
 
@@ -216,12 +217,13 @@ def derive_key(backup_root: Path, secrets: Secrets) -> bytes:
     keybag = parse_keybag(manifest.get("BackupKeyBag"))
     key, _seconds = _secret_key(keybag, secrets)
     unlock_class_keys(keybag, key, _wrong_message(secrets))
-    return key
+    return key.reveal()
 
 
-def write_key_file(path: Path, key: bytes) -> None:
+def write_key_file(path: Path, key: bytes | Hidden) -> None:
     """Write `key` as 64 hex digits to a new file readable by its owner only (0600); never overwrite."""
-    if len(key) != 32:
+    key = key if isinstance(key, Hidden) else Hidden(key)
+    if len(key.reveal()) != 32:
         raise SpyglassError("a backup key is 32 bytes")
     try:
         # O_EXCL also refuses a symlink planted at `path`.
@@ -233,7 +235,7 @@ def write_key_file(path: Path, key: bytes) -> None:
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(descriptor, 0o600)  # a umask cannot widen it, but may have narrowed it oddly
-        os.write(descriptor, key.hex().encode("ascii") + b"\n")
+        os.write(descriptor, key.reveal().hex().encode("ascii") + b"\n")
     finally:
         os.close(descriptor)
 
@@ -256,11 +258,11 @@ def _strip_pkcs7(data: bytes | bytearray) -> bytes | bytearray:
 class BackupDecryptor:
     """The unlocked class keys of one encrypted backup; decrypts Manifest.db and files on demand."""
 
-    def __init__(self, backup: IOSBackup, keybag: Keybag, class_keys: dict[int, bytes],
+    def __init__(self, backup: IOSBackup, keybag: Keybag, class_keys: dict[int, Hidden],
                  manifest_key: bytes | None, details: dict[str, Any]) -> None:
         self.backup = backup
         self.keybag = keybag
-        self._class_keys = {number: Hidden(key) for number, key in class_keys.items()}
+        self._class_keys = class_keys
         self._manifest_key = manifest_key
         self.details = details
 
@@ -305,11 +307,11 @@ class BackupDecryptor:
     def describe(self) -> dict[str, Any]:
         return dict(self.details)
 
-    def _class_key(self, protection_class: int, what: str) -> bytes:
+    def _class_key(self, protection_class: int, what: str) -> Hidden:
         key = self._class_keys.get(protection_class)
         if key is None:
             raise EvidenceError(f"{what}: protection class {protection_class} has no unlocked key in the keybag")
-        return key.reveal()
+        return key
 
     def decrypt_manifest(self, data: bytes) -> bytes:
         """Manifest.db's plaintext (in memory) from its encrypted bytes."""
@@ -330,7 +332,7 @@ class BackupDecryptor:
             raise EvidenceError("Manifest.db: does not decrypt to a SQLite database (damaged)")
         return bytes(plain)
 
-    def file_key(self, meta: dict[str, Any], source: str) -> bytes:
+    def file_key(self, meta: dict[str, Any], source: str) -> Hidden:
         """The AES key of one file, unwrapped from its MBFile EncryptionKey."""
         blob = meta.get("encryption_key")
         if blob is None:
@@ -372,8 +374,8 @@ class BackupDecryptor:
         return bytes(plain)
 
 
-def _cbc(key: bytes) -> Any:
-    return Cipher(algorithms.AES(key), modes.CBC(b"\x00" * BLOCK)).decryptor()
+def _cbc(key: Hidden) -> Any:
+    return Cipher(algorithms.AES(key.reveal()), modes.CBC(b"\x00" * BLOCK)).decryptor()
 
 
 def _check_stored_size(stored: int, size: int | None, limit: int | None, source: str) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spyglass.acquisitions.base import read_file_bounded
+from spyglass.acquisitions.base import EvidenceFile, read_file_bounded
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES, MAX_SQLITE_BYTES
@@ -80,6 +80,8 @@ def decrypt_backup(backup_root: Path, secrets: Secrets | None, dest: Path,
         if backup.decryptor is None:
             raise SpyglassError(f"{backup_root}: the backup is not encrypted; nothing to decrypt")
         return _write_backup(backup, dest, progress)
+    except OSError as exc:
+        raise SpyglassError(f"{dest}: cannot write the decrypted backup ({exc.strerror or exc})") from exc
     finally:
         backup.close()
 
@@ -98,8 +100,7 @@ def _write_backup(backup: IOSBackup, dest: Path, progress: Progress | None) -> D
     del manifest_db
 
     total = next(iter(backup.database.rows("SELECT COUNT(*) FROM Files WHERE flags = 1")))[0]
-    done = 0
-    for entry in backup.entries():
+    for done, entry in enumerate(backup.entries(), start=1):
         file = backup.evidence_file(entry)
         try:
             source_path = backup.blob_path(entry)
@@ -111,14 +112,13 @@ def _write_backup(backup: IOSBackup, dest: Path, progress: Progress | None) -> D
             result.files += 1
         except EvidenceError as exc:
             result.errors.append((entry.source, str(exc)))
-        done += 1
         if progress is not None:
             progress(done, total)
     result.inputs = dict(backup.inputs)
     return result
 
 
-def _decrypt_one(backup: IOSBackup, file: Any, source_path: Path, target: Path) -> int:
+def _decrypt_one(backup: IOSBackup, file: EvidenceFile, source_path: Path, target: Path) -> int:
     written = 0
     try:
         descriptor = _create(target)

@@ -40,10 +40,10 @@ def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
         rows.sort(key=lambda pair: pair[0])
         for (previous, _), (current, record) in zip(rows, rows[1:], strict=False):
             if current - previous > 1:
-                missing = (f"#{previous + 1}" if current - previous == 2
-                           else f"#{previous + 1} to #{current - 1}")
+                missing = (f"entry #{previous + 1} is" if current - previous == 2
+                           else f"entries #{previous + 1} to #{current - 1} are")
                 yield suspicious(
                     HEURISTIC, record,
-                    f"Process entries {missing} are missing from DataUsage.sqlite (keys are never reused): "
+                    f"Process {missing} missing from DataUsage.sqlite (keys are never reused): "
                     "processes were deleted, possibly to hide them",
                     severity="medium")

@@ -30,6 +30,8 @@ ROOTED_FIRST_COMPONENTS = ("private/", "var/", "data/", "system/")
 
 _HOST_CHARS = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-.]*[a-z0-9_])?$")
 _HEX = re.compile(r"^[0-9a-f]+$")
+_OCTET = re.compile(r"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$")
+_SPACE = re.compile(r"\s")
 _PHONE_NOISE = re.compile(r"[\s\-().\u00a0/]")
 
 
@@ -79,6 +81,9 @@ def domain(value: str) -> str | None:
 def ip(value: str) -> str | None:
     """An IPv4 or IPv6 address (IPv6 compressed, IPv4-mapped IPv6 as IPv4), or a CIDR block."""
     text = value.strip().strip("[]")
+    octets = text.split(".")
+    if len(octets) == 4 and all(_OCTET.match(octet) for octet in octets):  # plain IPv4, the common case
+        return text
     if "%" in text:  # IPv6 zone index (fe80::1%en0) is local to the device
         text = text.split("%", 1)[0]
     if "/" in text:
@@ -148,7 +153,7 @@ def email(value: str) -> str | None:
         text = text[7:]
     text = text.lower()
     local, at, domain_part = text.rpartition("@")
-    if not at or not local or not domain_part or any(c.isspace() for c in text):
+    if not at or not local or not domain_part or _SPACE.search(text):
         return None
     domain_normal = host(domain_part)
     return f"{local}@{domain_normal}" if domain_normal else None

@@ -9,6 +9,7 @@ tens of thousands of indicators and loading must stay linear and fast.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -46,6 +47,7 @@ for _algorithm in ("sha256", "sha1", "md5"):
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _WHITESPACE = " \t\r\n"
+_KEY = re.compile(r"[^=!<>\s']*(?:'[^']*'[^=!<>\s']*)*")
 
 
 class PatternSkipped(Exception):
@@ -61,15 +63,12 @@ def parse_pattern(pattern: str) -> tuple[str, str]:
     if not text.startswith("["):
         raise PatternSkipped("pattern not in brackets")
     position = _skip_space(text, 1)
-    key_start = position
-    while position < end and text[position] not in "=!<>" + _WHITESPACE:
-        if text[position] == "'":  # a quoted path component: hashes.'SHA-256'
-            closing = text.find("'", position + 1)
-            if closing < 0:
-                raise PatternSkipped("unterminated quote in key")
-            position = closing
-        position += 1
-    key = text[key_start:position]
+    # The object path runs to the operator; a quoted component (hashes.'SHA-256') may hold anything.
+    key_match = _KEY.match(text, position)
+    key = key_match.group()
+    position = key_match.end()
+    if text.startswith("'", position):
+        raise PatternSkipped("unterminated quote in key")
     if not key or ":" not in key:
         raise PatternSkipped("no object path")
     position = _skip_space(text, position)
@@ -120,6 +119,7 @@ def _read_string(text: str, start: int) -> tuple[str, int]:
     raise PatternSkipped("unterminated string")
 
 
+@functools.lru_cache(maxsize=4096)
 def key_type(key: str) -> str | None:
     """The observable type of a pattern's object path, None when unsupported."""
     object_type, _, path = key.partition(":")

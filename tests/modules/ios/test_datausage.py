@@ -77,7 +77,7 @@ def test_datausage_watch_copy_found(tmp_path):
     add_datausage(builder)
     add_datausage(builder, path="Library/Databases/DataUsage-watch.sqlite")
     assert found_files(builder, tmp_path / "b", datausage) == [
-        f"{DATAUSAGE_DOMAIN}/Library/Databases/DataUsage-watch.sqlite", f"{DATAUSAGE_DOMAIN}/{DATAUSAGE_PATH}"]
+        f"{DATAUSAGE_DOMAIN}/{DATAUSAGE_PATH}", f"{DATAUSAGE_DOMAIN}/Library/Databases/DataUsage-watch.sqlite"]
 
 
 def test_datausage_empty(tmp_path):

@@ -1,0 +1,112 @@
+"""A lean reader for the one binary plist shape read hundreds of thousands of times: MBFile.
+
+Every Manifest.db row carries an NSKeyedArchiver MBFile. plistlib builds every object of
+each archive; this reader follows offsets to the root object's dictionary only, which is
+several times faster. Anything unexpected returns None and the caller falls back to
+plistlib, so correctness never depends on this fast path.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+_TRAILER = struct.Struct(">6xBBQQQ")
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        if len(data) < 40 or not data.startswith(b"bplist00"):
+            raise ValueError("not a binary plist")
+        self.data = data
+        self.offset_size, self.ref_size, count, self.top, table = _TRAILER.unpack_from(data, len(data) - 32)
+        if not (1 <= self.offset_size <= 8 and 1 <= self.ref_size <= 8) or table + count * self.offset_size > len(data):
+            raise ValueError("bad trailer")
+        self.count, self.table = count, table
+
+    def _uint(self, at: int, size: int) -> int:
+        return int.from_bytes(self.data[at:at + size], "big")
+
+    def offset(self, ref: int) -> int:
+        if ref >= self.count:
+            raise ValueError("reference out of range")
+        return self._uint(self.table + ref * self.offset_size, self.offset_size)
+
+    def _length(self, at: int) -> tuple[int, int]:
+        low = self.data[at] & 0x0F
+        if low != 0x0F:
+            return low, at + 1
+        marker = self.data[at + 1]
+        if marker >> 4 != 0x1:
+            raise ValueError("bad length")
+        size = 1 << (marker & 0x0F)
+        return self._uint(at + 2, size), at + 2 + size
+
+    def refs(self, ref: int, kind: int) -> list[int]:
+        at = self.offset(ref)
+        if self.data[at] >> 4 != kind:
+            raise ValueError("unexpected object kind")
+        length, start = self._length(at)
+        if length > 4096:
+            raise ValueError("container too large")
+        if kind == 0xD:
+            length *= 2  # a dictionary lists its key references, then its value references
+        return [self._uint(start + i * self.ref_size, self.ref_size) for i in range(length)]
+
+    def scalar(self, ref: int) -> Any:
+        at = self.offset(ref)
+        marker = self.data[at]
+        kind, low = marker >> 4, marker & 0x0F
+        if kind == 0x1:
+            size = 1 << low
+            return int.from_bytes(self.data[at + 1:at + 1 + size], "big", signed=size >= 8)
+        if kind == 0x8:
+            return ("uid", self._uint(at + 1, low + 1))
+        if kind in (0x4, 0x5, 0x6):
+            length, start = self._length(at)
+            if kind == 0x4:
+                return self.data[start:start + length]
+            if kind == 0x5:
+                return self.data[start:start + length].decode("ascii")
+            return self.data[start:start + 2 * length].decode("utf-16-be")
+        if kind == 0x0:
+            return {0x8: False, 0x9: True}.get(low)
+        if kind == 0x2:
+            return struct.unpack(">d" if low == 3 else ">f", self.data[at + 1:at + 1 + (1 << low)])[0]
+        raise ValueError("container where a scalar was expected")
+
+    def dict(self, ref: int) -> dict[str, int]:
+        """Keys (strings) to value references."""
+        refs = self.refs(ref, 0xD)
+        half = len(refs) // 2
+        return {self.scalar(key): value for key, value in zip(refs[:half], refs[half:], strict=True)}
+
+
+def read_mbfile(blob: bytes) -> dict[str, Any] | None:
+    """The MBFile's own properties (UIDs resolved to strings or NS.data bytes), or None."""
+    try:
+        reader = _Reader(blob)
+        top = reader.dict(reader.top)
+        objects = reader.refs(top["$objects"], 0xA)
+        root_uid = reader.scalar(reader.dict(top["$top"])["root"])
+        if not isinstance(root_uid, tuple) or root_uid[1] >= len(objects):
+            return None
+        properties: dict[str, Any] = {}
+        for key, value_ref in reader.dict(objects[root_uid[1]]).items():
+            value = reader.scalar(value_ref)
+            if isinstance(value, tuple):
+                if key == "$class" or value[1] >= len(objects):
+                    continue
+                target = objects[value[1]]
+                if reader.data[reader.offset(target)] >> 4 == 0xD:
+                    holder = reader.dict(target)
+                    data_ref = holder.get("NS.data", holder.get("NS.bytes"))
+                    value = reader.scalar(data_ref) if data_ref is not None else None
+                else:
+                    value = reader.scalar(target)
+                if value == "$null":
+                    value = None
+            properties[key] = value
+        return properties
+    except (ValueError, KeyError, IndexError, TypeError, struct.error, UnicodeDecodeError):
+        return None

@@ -1,0 +1,85 @@
+"""Configuration profile events: when each profile was installed or removed, and by which process.
+
+Reads:   MCProfileEvents.plist, backup domain
+         SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles
+         Library/ConfigurationProfiles/MCProfileEvents.plist (on the device under
+         /private/var/containers/Shared/SystemGroup/<uuid>/Library/ConfigurationProfiles/).
+         `ProfileEvents` is a list of one-key dictionaries: profile identifier ->
+         {operation (install, remove...), process (path of the process that did it),
+         timestamp (plist date, UTC)}.
+Yields:  one record per event, timestamped when it happened; observables are the profile
+         identifier (profile_id) and the process (its path and its name).
+Seen:    iOS 10 to 18.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.errors import EvidenceError
+from spyglass.modules import Artifact
+from spyglass.records import Record, iso_utc, observables
+from spyglass.timestamps import to_utc
+
+ARTIFACT = Artifact(
+    name="configuration_profile_events",
+    description="Configuration profile install and removal events",
+    kinds=frozenset({IOS_BACKUP, IOS_FS}),
+    backup=(("SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles",
+             "Library/ConfigurationProfiles/MCProfileEvents.plist"),),
+    fs=("private/var/containers/Shared/SystemGroup/*/Library/ConfigurationProfiles/MCProfileEvents.plist",),
+    os_versions="iOS 10-18",
+)
+
+MAX_TEXT = 4096
+
+
+def parse(file: EvidenceFile) -> Iterator[Record]:
+    data = file.plist()
+    if not isinstance(data, dict):
+        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    events = data.get("ProfileEvents")
+    if events is None:
+        return
+    if not isinstance(events, list):
+        raise EvidenceError(f"{file.source}: ProfileEvents is not a list")
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        for profile_id, details in event.items():
+            yield _record(str(profile_id)[:MAX_TEXT], details if isinstance(details, dict) else {})
+
+
+def _record(profile_id: str, details: dict[str, Any]) -> Record:
+    # Key case differs between releases ("timestamp" / "Timestamp"), so keys are lowercased.
+    lowered = {str(k).lower(): v for k, v in details.items()}
+    stamp = lowered.get("timestamp")
+    moment = to_utc(stamp) if isinstance(stamp, datetime) else None
+    operation = _text(lowered.get("operation"))
+    process = _text(lowered.get("process"))
+    process_name = PurePosixPath(process).name if process and "/" in process else None
+    return Record(
+        timestamp=moment,
+        timestamp_desc=f"profile {operation or 'event'}",
+        message=f"Profile {profile_id}: {operation or 'event'} by {process or 'unknown process'}",
+        fields={
+            "profile_id": profile_id,
+            "operation": operation,
+            "process": process,
+            "timestamp": iso_utc(moment),
+            "other": {k: v for k, v in lowered.items() if k not in ("timestamp", "operation", "process")
+                      and isinstance(v, str | int | float | bool)},
+        },
+        observables=observables(("profile_id", profile_id), ("file_path", process if process_name else None),
+                                ("process", process_name or process)),
+    )
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:MAX_TEXT]
+    return None
