@@ -64,7 +64,7 @@ def _run(action: Callable[[], int]) -> None:
     try:
         code = action()
     except SpyglassError as exc:
-        err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
+        err_console.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         err_console.print("[yellow]Interrupted.[/]")
@@ -73,7 +73,7 @@ def _run(action: Callable[[], int]) -> None:
         if debug:
             traceback.print_exc()
         err_console.print(f"[bold red]Error:[/] the check could not run: {escape(type(exc).__name__)}: "
-                          f"{escape(str(exc)[:500])} (set SPYGLASS_DEBUG=1 for details)")
+                          f"{escape(str(exc)[:500])} (set SPYGLASS_DEBUG=1 for details)", soft_wrap=True)
         sys.exit(EXIT_ERROR)
     sys.exit(code)
 

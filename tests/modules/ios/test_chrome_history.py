@@ -23,7 +23,7 @@ URLS = [
      "visit_count": 4},
 ]
 VISITS = [
-    {"id": 10, "url_id": 1, "visited": T0, "transition": 0x10000000 | 0x01000000 * 0 | 1},
+    {"id": 10, "url_id": 1, "visited": T0, "transition": 0x10000000 | 1},
     {"id": 11, "url_id": 2, "visited": datetime(2021, 7, 1, 10, 0, 1, tzinfo=UTC),
      "transition": 0x80000000 | 0x20000000 | 0, "from_visit": 10},
 ]

@@ -1,0 +1,194 @@
+"""The HTML report, rendered from case folders written here with Detection and Record objects."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spyglass.detections import Detection
+from spyglass.records import Observable, Record
+from spyglass.reports.html import MAX_FINDINGS_SHOWN, render_html, write_html
+
+FEED_ID = "indicator--4e5b6c1a-0d2f-4a3b-9c8d-7e6f5a4b3c2d"
+CASE = {
+    "tool": {"name": "spyglass", "version": "0.1.0"}, "command": "check",
+    "started_at": "2024-05-01T09:00:00Z", "finished_at": "2024-05-01T09:02:30Z",
+    "acquisition": {"kind": "ios-backup", "path": "/cases/backup", "encrypted": True,
+                    "device": {"name": "Amal's iPhone", "model": "iPhone14,2", "os": "iOS",
+                               "os_version": "16.5", "build": "20F66", "serial": "F2LX1234",
+                               "udid": "00008030-001A2B3C4D5E802E", "backup_date": "2024-04-30T20:00:00Z"},
+                    "notes": []},
+    "inputs": {"Manifest.db": {"sha256": "ab" * 32, "size": 123}},
+    "feeds": [{"name": "Pegasus (Amnesty)", "source": "pegasus.stix2", "version": "2024-04",
+               "date": "2024-04-20", "sha256": "cd" * 32, "count": 1500, "counts": {"domain": 1400},
+               "skipped": 0}],
+    "modules": {"sms": {"status": "ok", "records": 12, "files": ["HomeDomain/Library/SMS/sms.db"],
+                        "message": None, "description": "SMS and iMessage"},
+                "datausage": {"status": "not present", "records": 0, "files": [], "message": None,
+                              "description": "Network use per process"}},
+    "heuristics": {"odd_process_path": {"status": "ok", "findings": 0, "message": None,
+                                        "description": "Processes running from unusual paths"}},
+    "findings": {"total": 2, "by_severity": {"critical": 1, "high": 1}, "by_kind": {"indicator": 2}},
+    "verdict": "2 indicator matches (Pegasus)", "warnings": ["Manifest lists 3 files that are missing"],
+    "history": [],
+}
+
+
+def sms_link(message: str = "SMS link to a Pegasus domain", body: str = "Your parcel: https://x.evil.com/p",
+             when: datetime | None = datetime(2021, 7, 1, 10, 0, tzinfo=UTC)) -> Detection:
+    record = Record(timestamp=when, timestamp_desc="received", message=body,
+                    fields={"text": body, "handle": "+15550100000"},
+                    observables=(Observable("url", "https://x.evil.com/p"),),
+                    module="sms", source="HomeDomain/Library/SMS/sms.db")
+    return Detection(kind="indicator", severity="high", message=message, record=record,
+                     observable=Observable("domain", "x.evil.com"),
+                     indicator={"type": "domain", "value": "evil.com", "feed": "Pegasus (Amnesty)",
+                                "malware": "Pegasus", "id": FEED_ID})
+
+
+def process_match() -> Detection:
+    record = Record(timestamp=datetime(2021, 7, 2, 3, 4, 5, tzinfo=UTC), timestamp_desc="last seen",
+                    message="Process bh", fields={"process_name": "bh"},
+                    observables=(Observable("process", "bh"),), module="datausage",
+                    source="WirelessDomain/Library/Databases/DataUsage.sqlite")
+    return Detection(kind="indicator", severity="critical", message="Pegasus process bh", record=record,
+                     observable=Observable("process", "bh"),
+                     indicator={"type": "process", "value": "bh", "feed": "Pegasus (Amnesty)",
+                                "malware": "Pegasus", "id": FEED_ID})
+
+
+def odd_path() -> Detection:
+    record = Record(timestamp=None, timestamp_desc="", message="Process /private/var/tmp/x at shutdown",
+                    module="shutdown_log", source="sysdiagnose/shutdown.log")
+    return Detection(kind="suspicious", severity="medium", message="Process ran from a temporary folder",
+                     record=record, heuristic="odd_process_path")
+
+
+def make_case(folder: Path, case: dict[str, Any], detections: list[Detection] | None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "case.json").write_text(json.dumps(case), encoding="utf-8")
+    if detections is not None:
+        lines = [json.dumps(detection.to_dict(), ensure_ascii=False) for detection in detections]
+        (folder / "detections.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return folder
+
+
+def test_render_html_indicators(tmp_path: Path) -> None:
+    page = render_html(make_case(tmp_path / "out", CASE, [sms_link(), process_match()]))
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<section class="verdict danger" id="verdict"><h2>Traces of known spyware were found</h2>' in page
+    assert "<p>spyglass found 2 traces on this phone that match" in page
+    assert "The traces found belong to: <strong>Pegasus</strong>." in page
+    assert "<p>Findings: 2 (1 critical, 1 high).</p>" in page
+    assert "<p class=\"muted\">spyglass: 2 indicator matches (Pegasus)</p>" in page
+    # Most severe first: the process (critical) before the SMS link (high).
+    assert page.index("Pegasus process bh") < page.index("SMS link to a Pegasus domain")
+    assert ('<h3><span class="badge critical">critical</span>Known spyware trace: Pegasus process bh</h3>'
+            in page)
+    assert "<dt>When</dt><dd>2021-07-01 10:00:00 UTC</dd>" in page
+    assert "<dt>Value seen</dt><dd>x.evil.com (domain)</dd>" in page
+    assert "<dt>Known trace</dt><dd>evil.com (domain)</dd>" in page
+    assert "A program with the name of a known spyware component ran on this phone" in page
+    assert "A message contained a link to a server known to deliver spyware." in page
+    assert "<details><summary>Record details</summary>" in page
+    assert "&quot;handle&quot;: &quot;+15550100000&quot;" in page
+    assert "<dt>Phone</dt><dd>Amal&#x27;s iPhone \u2014 iPhone14,2</dd>" in page
+    assert "<dt>System</dt><dd>iOS 16.5 (build 20F66)</dd>" in page
+    assert "<dt>Backup or copy made</dt><dd>2024-04-30 20:00:00 UTC</dd>" in page
+    assert "<dt>Encrypted</dt><dd>yes</dd>" in page
+    assert f"<td>Pegasus (Amnesty)</td><td>2024-04</td><td>2024-04-20</td><td>1500</td><td>{'cd' * 32}</td>" in page
+    assert ('<td>sms</td><td>SMS and iMessage</td><td class="status-ok">ok</td><td>12</td>'
+            '<td>HomeDomain/Library/SMS/sms.db</td><td></td>') in page
+    assert '<td class="status-not-present">not present</td>' in page
+    assert f"<td>Manifest.db</td><td>{'ab' * 32}</td><td>123</td>" in page
+    assert "<li>Manifest lists 3 files that are missing</li>" in page
+    assert "help@accessnow.org" in page and "Do not reset, restore or update the phone" in page
+
+
+def test_render_html_hostile_evidence_escaped(tmp_path: Path) -> None:
+    hostile = sms_link(message='<script>alert(1)</script>',
+                       body='"onmouseover=alert(1) x="\u202egnp.exe <img src=x onerror=alert(2)>')
+    case = json.loads(json.dumps(CASE))
+    case["acquisition"]["device"]["name"] = "</title><script>alert(3)</script>"
+    case["modules"]["sms"]["message"] = "<b onclick=alert(4)>"
+    case["feeds"][0]["name"] = "javascript:alert(5)"
+    page = render_html(make_case(tmp_path / "out", case, [hostile]))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&quot;onmouseover=alert(1) x=&quot;&lt;U+202E&gt;gnp.exe &lt;img src=x onerror=alert(2)&gt;" in page
+    assert "&lt;/title&gt;&lt;script&gt;alert(3)&lt;/script&gt;" in page
+    assert "&lt;b onclick=alert(4)&gt;" in page
+    for forbidden in ("<script", '"onmouseover', "<img", "<b onclick", "\u202e", "href=",
+                      "<a ", "<link", "@import", "url("):
+        assert forbidden not in page
+    # Nothing in the document may load anything: the only tags are the report's own.
+    tags = set(re.findall(r"<([a-zA-Z0-9]+)", page))
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3",
+                    "p", "section", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr",
+                    "th", "td", "br", "article", "span", "strong", "details", "summary", "pre", "footer"}
+    assert "default-src 'none'; style-src 'unsafe-inline'" in page
+
+
+def test_render_html_no_findings(tmp_path: Path) -> None:
+    case = dict(CASE, findings={"total": 0, "by_severity": {}, "by_kind": {}}, verdict="No findings")
+    page = render_html(make_case(tmp_path / "out", case, []))
+    assert ('<section class="verdict clean" id="verdict"><h2>No known traces found \u2014 this does not '
+            "prove the phone is clean</h2>") in page
+    assert '<section id="findings"><h2>Findings, most serious first</h2>\n<p>None.</p></section>' in page
+    assert "<article" not in page
+    assert "Keep the phone&#x27;s system and apps up to date" in page
+
+
+def test_render_html_suspicious_only(tmp_path: Path) -> None:
+    page = render_html(make_case(tmp_path / "out", CASE, [odd_path()]))
+    assert '<section class="verdict warning" id="verdict"><h2>Suspicious signs worth a closer look</h2>' in page
+    assert "but it found 1 sign that spyware has shown before" in page
+    assert ('<h3><span class="badge medium">medium</span>Suspicious sign: Process ran from a temporary '
+            "folder</h3>") in page
+    assert "<dt>When</dt><dd>time unknown</dd>" in page
+    assert "<dt>Check</dt><dd>odd_process_path</dd>" in page
+    assert "This is not a match with known spyware but a pattern" in page
+
+
+def test_render_html_missing_keys(tmp_path: Path) -> None:
+    page = render_html(make_case(tmp_path / "out", {"modules": {"sms": {"status": "error",
+                                                                         "message": "database is locked"}}},
+                                 None))
+    assert "<title>Spyware check report \u2014 unknown phone</title>" in page
+    assert '<section class="verdict clean" id="verdict">' in page
+    assert "<li>Some checks could not run (sms): the result is incomplete.</li>" in page
+    assert "<li>No lists of known spyware traces were used: only general checks" in page
+    assert '<td class="status-error">error</td><td></td><td></td><td>database is locked</td>' in page
+    assert 'id="inputs"' not in page and 'id="warnings"' not in page
+
+
+def test_render_html_large_case_capped(tmp_path: Path) -> None:
+    detections = [sms_link(message=f"link {number}") for number in range(MAX_FINDINGS_SHOWN + 500)]
+    page = render_html(make_case(tmp_path / "out", CASE, detections))
+    assert page.count("<article") == MAX_FINDINGS_SHOWN
+    assert "<p><strong>500 more findings are not shown here.</strong> All 2500 are in detections.jsonl" in page
+
+
+def test_render_html_long_values_cut(tmp_path: Path) -> None:
+    page = render_html(make_case(tmp_path / "out", CASE, [sms_link(message="A" * 10_000)]))
+    assert "A" * 2000 + "\u2026 (8000 more characters)" in page
+    assert "A" * 2001 not in page
+
+
+def test_write_html_paths(tmp_path: Path) -> None:
+    folder = make_case(tmp_path / "out", CASE, [])
+    assert write_html(folder) == folder / "report.html"
+    assert (folder / "report.html").read_text(encoding="utf-8") == render_html(folder)
+    elsewhere = tmp_path / "elsewhere.html"
+    assert write_html(folder, elsewhere) == elsewhere
+    assert elsewhere.read_text(encoding="utf-8") == render_html(folder)
+
+
+def test_render_html_not_a_case(tmp_path: Path) -> None:
+    from spyglass.errors import SpyglassError
+    with pytest.raises(SpyglassError):
+        render_html(tmp_path)

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spyglass.cli import main
+from tests.builders.ios_artifacts_core import add_datausage, add_safari_history, add_sms
+from tests.builders.ios_backup import BackupBuilder
+
+FEED = {
+    "type": "bundle", "id": "bundle--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a001", "objects": [
+        {"type": "malware", "spec_version": "2.1", "id": "malware--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a002",
+         "created": "2021-07-18T00:00:00.000Z", "modified": "2021-07-18T00:00:00.000Z", "name": "Pegasus",
+         "is_family": False},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a003",
+         "created": "2021-07-18T00:00:00.000Z", "modified": "2021-07-18T00:00:00.000Z",
+         "pattern": "[domain-name:value = 'free247downloads.com']", "pattern_type": "stix",
+         "valid_from": "2021-07-18T00:00:00Z"},
+        {"type": "relationship", "spec_version": "2.1", "id": "relationship--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a004",
+         "created": "2021-07-18T00:00:00.000Z", "modified": "2021-07-18T00:00:00.000Z",
+         "relationship_type": "indicates", "source_ref": "indicator--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a003",
+         "target_ref": "malware--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a002"},
+    ]}
+OTHER_FEED = {"type": "bundle", "id": "bundle--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a101", "objects": [
+    {"type": "indicator", "spec_version": "2.1", "id": "indicator--6d1c2c57-3f28-4bb5-9d1d-6e7bd2b0a103",
+     "created": "2021-07-18T00:00:00.000Z", "modified": "2021-07-18T00:00:00.000Z",
+     "pattern": "[domain-name:value = 'example.org']", "pattern_type": "stix", "valid_from": "2021-07-18T00:00:00Z"}]}
+
+
+@pytest.fixture
+def evidence(tmp_path: Path) -> tuple[Path, Path, Path]:
+    builder = BackupBuilder()
+    add_sms(builder)
+    add_safari_history(builder)
+    add_datausage(builder)
+    backup = builder.build(tmp_path / "00008030-001A2B3C4D5E802E")
+    feed = tmp_path / "feed.stix2"
+    feed.write_text(json.dumps(FEED))
+    other = tmp_path / "other.stix2"
+    other.write_text(json.dumps(OTHER_FEED))
+    return backup, feed, other
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_check_writes_the_case_contract(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    backup, feed, _ = evidence
+    before = sorted((p.relative_to(backup), p.stat().st_mtime_ns) for p in backup.rglob("*"))
+    code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "case"))
+    assert code == 1, output
+    case_dir = tmp_path / "case"
+    assert sorted(p.name for p in case_dir.iterdir()) == [
+        "case.json", "detections.jsonl", "records", "report.html", "sightings.stix2", "timeline.csv",
+        "timeline_detected.csv"]
+    case = json.loads((case_dir / "case.json").read_text())
+    assert case["acquisition"]["kind"] == "ios-backup"
+    assert case["modules"]["sms"]["status"] == "ok"
+    assert case["modules"]["call_history"]["status"] == "not present"
+    assert "HomeDomain/Library/SMS/sms.db" in case["inputs"]
+    assert [f["name"] for f in case["feeds"]] == ["feed"]
+    assert case["findings"]["by_kind"]["indicator"] >= 1
+    detections = [json.loads(line) for line in (case_dir / "detections.jsonl").read_text().splitlines()]
+    indicator_hits = {(d["module"], d["indicator"]["value"]) for d in detections if d["kind"] == "indicator"}
+    assert ("safari_history", "free247downloads.com") in indicator_hits
+    assert (case_dir / "timeline.csv").read_text().splitlines()[0] == "datetime,timestamp_desc,message,module,source"
+    # The evidence is untouched: same files, same modification times.
+    assert sorted((p.relative_to(backup), p.stat().st_mtime_ns) for p in backup.rglob("*")) == before
+
+
+def test_check_refuses_non_empty_output(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    backup, feed, _ = evidence
+    (tmp_path / "case").mkdir()
+    (tmp_path / "case" / "keep.txt").write_text("x")
+    code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "case"))
+    assert code == 2
+    assert "not empty" in output and "Traceback" not in output
+
+
+def test_check_refuses_output_inside_evidence(evidence: tuple[Path, Path, Path]) -> None:
+    backup, feed, _ = evidence
+    code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(backup / "case"))
+    assert code == 2
+    assert "must not be inside the evidence" in output
+    assert not (backup / "case").exists()
+
+
+@pytest.mark.parametrize("damage", ["manifest", "info", "missing"])
+def test_check_bad_input_exit_2_without_traceback(evidence: tuple[Path, Path, Path], tmp_path: Path,
+                                                  damage: str) -> None:
+    backup, feed, _ = evidence
+    target = backup
+    if damage == "manifest":
+        (backup / "Manifest.db").write_bytes(b"\x00" * 1000)
+    elif damage == "info":
+        (backup / "Info.plist").write_bytes(b"bplist00\xff")
+    else:
+        target = tmp_path / "nothing-here"
+    code, output = invoke("check", str(target), "--iocs", str(feed), "-o", str(tmp_path / "case"))
+    assert code == 2
+    assert output.startswith("Error:") and "Traceback" not in output
+
+
+def test_corrupt_feed_exit_2(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    backup, _, _ = evidence
+    bad = tmp_path / "bad.stix2"
+    bad.write_text("{not json")
+    code, output = invoke("check", str(backup), "--iocs", str(bad), "-o", str(tmp_path / "case"))
+    assert code == 2 and "bad.stix2" in output
+
+
+def test_recheck_with_other_feed_equals_fresh_check(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    backup, feed, other = evidence
+    invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "a"))
+    code, _ = invoke("recheck", str(tmp_path / "a"), "--iocs", str(other))
+    invoke("check", str(backup), "--iocs", str(other), "-o", str(tmp_path / "b"))
+
+    def findings(case: str) -> list[tuple[str, str, str]]:
+        rows = [json.loads(line) for line in (tmp_path / case / "detections.jsonl").read_text().splitlines()]
+        return sorted((d["kind"], d["message"], d["timestamp"] or "") for d in rows)
+
+    assert code == 1
+    assert findings("a") == findings("b")
+    indicator_messages = [message for kind, message, _ in findings("a") if kind == "indicator"]
+    assert indicator_messages and all("example.org" in message for message in indicator_messages)
+    case = json.loads((tmp_path / "a" / "case.json").read_text())
+    assert case["command"] == "recheck" and len(case["history"]) == 1
+    assert [f["name"] for f in case["history"][0]["feeds"]] == ["feed"]
+
+
+def test_recheck_of_non_case_exit_2(tmp_path: Path) -> None:
+    code, output = invoke("recheck", str(tmp_path))
+    assert code == 2 and "not a spyglass case folder" in output
