@@ -24,7 +24,7 @@ from tests.builders.sqlite import build_sqlite
 
 START = datetime(2021, 1, 1, tzinfo=UTC)
 HOSTS = ["www.example.org", "news.example.com", "mail.example.net", "shop.example.co.uk", "cdn.example.io"]
-WORDS = "the meeting is at noon see you there call me later thanks ok link photo tomorrow".split()
+WORDS = ["the", "meeting", "is", "at", "noon", "see", "you", "there", "call", "me", "later", "thanks", "ok", "link", "photo", "tomorrow"]
 
 
 def _sms_db(count: int, rng: random.Random) -> bytes:

@@ -149,7 +149,13 @@ def read_detections(case_dir: Path) -> list[Detection]:
     path = case_dir / "detections.jsonl"
     if not path.exists():
         return []
-    return [Detection.from_dict(json.loads(line)) for line in _lines(path)]
+    detections = []
+    for number, line in enumerate(_lines(path), start=1):
+        try:
+            detections.append(Detection.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SpyglassError(f"{path}:{number}: not a spyglass finding ({exc})") from exc
+    return detections
 
 
 def iter_records(case_dir: Path, module: str) -> Iterator[Record]:

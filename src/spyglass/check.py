@@ -13,7 +13,14 @@ from typing import Any, Protocol
 from spyglass import __version__, heuristics
 from spyglass.acquisitions import open_acquisition
 from spyglass.analysis import Analyser, summarise, verdict
-from spyglass.case import CaseWriter, iter_records, prepare_output, read_case, write_case_json, write_detections
+from spyglass.case import (
+    CaseWriter,
+    iter_records,
+    prepare_output,
+    read_case,
+    write_case_json,
+    write_detections,
+)
 from spyglass.detections import Detection
 from spyglass.modules import discover, modules_for
 from spyglass.records import Record, iso_utc, observables

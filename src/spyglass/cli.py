@@ -247,6 +247,34 @@ def decrypt_command(backup: Path, dest: Path, password_file: Path | None, key_fi
     _run(body)
 
 
+@main.command("modules")
+@click.option("--paths", is_flag=True, help="Also list the device paths each module reads.")
+def list_modules(paths: bool) -> None:
+    """List the artifact modules and heuristics: what each reads and on which OS versions."""
+    from rich.table import Table
+
+    from spyglass import heuristics
+    from spyglass.modules import discover
+
+    table = Table(title="Modules")
+    for column in ("module", "reads", "kinds", "OS versions"):
+        table.add_column(column)
+    for module in discover():
+        artifact = module.artifact
+        reads = escape(artifact.description)
+        if paths:
+            places = [f"{d}/{p}" for d, p in artifact.backup] + list(artifact.meta) + list(artifact.paths)
+            reads += "\n" + "\n".join(f"[dim]{escape(place)}[/]" for place in places)
+        table.add_row(escape(module.name), reads, ", ".join(sorted(artifact.kinds)), escape(artifact.os_versions))
+    console.print(table)
+    table = Table(title="Heuristics")
+    table.add_column("heuristic")
+    table.add_column("looks for")
+    for heuristic in heuristics.discover():
+        table.add_row(escape(heuristic.name), escape(heuristic.heuristic.description))
+    console.print(table)
+
+
 def _register_iocs() -> None:
     try:
         from spyglass.indicators.cli import iocs

@@ -20,10 +20,11 @@ length costs one pass.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
-from spyglass.indicators.normalize import host as normal_host
+from spyglass.indicators.normalize import host
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.records import Observable
 
@@ -49,6 +50,9 @@ _PHONE = re.compile(r"(?<![\w+])\+\(?[0-9]++\)?(?:[ .\-\u00a0]?\(?[0-9]++\)?)*+"
 _NOT_DIGIT = re.compile(r"[^0-9]")
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
+
+# The same few hosts come back in message after message; IDNA encoding is the costly step.
+_normal_host = functools.lru_cache(maxsize=8192)(host)
 
 
 def extract(text: str | None) -> tuple[Observable, ...]:
@@ -177,7 +181,7 @@ def _host_name(raw_host: str) -> str:
     (the link is still worth keeping); empty when there is none."""
     if not raw_host or len(raw_host) > 4 * MAX_HOST_CHARS:
         return ""
-    return normal_host(raw_host) or raw_host.lower().rstrip(".")
+    return _normal_host(raw_host) or raw_host.lower().rstrip(".")
 
 
 def _has_real_tld(host_name: str) -> bool:
@@ -217,7 +221,7 @@ def _bare_domain(candidate: str) -> str | None:
         return None
     if not all(_LABEL.fullmatch(label) for label in labels):
         return None
-    name = normal_host(candidate)
+    name = _normal_host(candidate)
     if name is None or name.rsplit(".", 1)[-1] not in TLDS:
         return None
     return name

@@ -90,7 +90,9 @@ def test_render_html_indicators(tmp_path: Path) -> None:
     assert page.index("Pegasus process bh") < page.index("SMS link to a Pegasus domain")
     assert ('<h3><span class="badge critical">critical</span>Known spyware trace: Pegasus process bh</h3>'
             in page)
-    assert "<dt>When</dt><dd>2021-07-01 10:00:00 UTC</dd>" in page
+    assert "<dt>When</dt><dd>2021-07-01 10:00:00 UTC</dd><dt>Found in</dt><dd>SMS and iMessage (sms)</dd>" in page
+    assert "<dt>Found in</dt><dd>datausage</dd>" not in page
+    assert "<dt>Found in</dt><dd>Network use per process (datausage)</dd>" in page
     assert "<dt>Value seen</dt><dd>x.evil.com (domain)</dd>" in page
     assert "<dt>Known trace</dt><dd>evil.com (domain)</dd>" in page
     assert "A program with the name of a known spyware component ran on this phone" in page

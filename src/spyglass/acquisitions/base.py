@@ -119,7 +119,7 @@ class Acquisition(ABC):
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "path": str(self.root), "device": self.device, "notes": self.notes}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most acquisitions hold nothing open
         """Release what the acquisition holds open."""
 
 

@@ -100,9 +100,12 @@ class LoadedFeed:
     skipped: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
-    version: str | None = None
-    date: str | None = None
+    version: str | None = None      # upstream commit or release the file comes from
+    date: str | None = None         # newest date written in the feed itself (YYYY-MM-DD)
+    retrieved: str | None = None    # when this copy was taken from upstream (YYYY-MM-DD)
     licence: str | None = None
+    attribution: str | None = None
+    source: str | None = None       # upstream repository or URL
     title: str | None = None
     malwares: tuple[str, ...] = ()
 
@@ -133,4 +136,5 @@ class LoadedFeed:
                 "counts": dict(sorted(self.counts.items())), "skipped": self.skipped,
                 "skip_reasons": dict(sorted(self.skip_reasons.items())),
                 "duplicates": self.duplicates, "version": self.version, "date": self.date,
-                "licence": self.licence}
+                "retrieved": self.retrieved, "licence": self.licence, "attribution": self.attribution,
+                "source": self.source, "title": self.title}

@@ -149,7 +149,7 @@ def render_html(case_dir: Path) -> str:
         _header(case),
         _verdict(case, detections, level),
         _checked(case),
-        _findings(detections),
+        _findings(detections, _descriptions(case)),
         _next_steps(level),
         _modules(case),
         _warnings(case),
@@ -239,13 +239,13 @@ def _checked(case: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _findings(detections: list[Detection]) -> str:
+def _findings(detections: list[Detection], descriptions: dict[str, str]) -> str:
     lines = ["<section id=\"findings\"><h2>Findings, most serious first</h2>"]
     if not detections:
         lines.append("<p>None.</p></section>")
         return "\n".join(lines)
     for detection in detections[:MAX_FINDINGS_SHOWN]:
-        lines.append(_finding(detection))
+        lines.append(_finding(detection, descriptions))
     if len(detections) > MAX_FINDINGS_SHOWN:
         lines.append(f"<p><strong>{len(detections) - MAX_FINDINGS_SHOWN} more findings are not shown "
                      f"here.</strong> All {len(detections)} are in detections.jsonl in the case folder.</p>")
@@ -253,13 +253,14 @@ def _findings(detections: list[Detection]) -> str:
     return "\n".join(lines)
 
 
-def _finding(detection: Detection) -> str:
+def _finding(detection: Detection, descriptions: dict[str, str]) -> str:
     severity = detection.severity if detection.severity in SEVERITIES else "unknown"
     kind = "Known spyware trace" if detection.kind == INDICATOR else "Suspicious sign"
     indicator = _dict(detection.indicator)
     rows: list[tuple[str, Any]] = [
         ("When", _when(detection.record.timestamp) or "time unknown"),
-        ("Found in", detection.module),
+        ("Found in", f"{descriptions[detection.module]} ({detection.module})"
+         if descriptions.get(detection.module) else detection.module),
         ("File on the phone", detection.source),
     ]
     if detection.observable is not None:
@@ -369,6 +370,12 @@ def _explanation(detection: Detection) -> str:
     if kind.startswith("cert_"):
         kind = "cert"
     return EXPLANATIONS.get(kind, "A value on the phone matches a published trace of mercenary spyware.")
+
+
+def _descriptions(case: dict[str, Any]) -> dict[str, str]:
+    """Module name -> its one-line description, as case.json records it."""
+    return {name: str(_dict(info).get("description")) for name, info in _dict(case.get("modules")).items()
+            if _dict(info).get("description")}
 
 
 def _device_label(case: dict[str, Any]) -> str:

@@ -44,6 +44,8 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     data = file.plist()
     if not isinstance(data, dict):
         raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    if not data:
+        return
     keys = [str(k)[:MAX_TEXT] for k in list(data)[:MAX_KEYS]]
     unexpected = [k for k in keys if k not in NORMAL_KEYS and not k.startswith(NORMAL_PREFIXES)]
     disabling = [k for k in unexpected if turns_reporting_off(k, data.get(k))]

@@ -1,0 +1,145 @@
+"""WhatsApp messages (ChatStorage.sqlite): who wrote, when, and every link and number in them.
+
+Reads:   AppDomainGroup-group.net.whatsapp.WhatsApp.shared ChatStorage.sqlite (WhatsApp
+         Business: group.net.whatsapp.WhatsAppSMB.shared), /private/var/mobile/Containers/
+         Shared/AppGroup/<UUID>/ChatStorage.sqlite. Core Data tables:
+         ZWAMESSAGE: ZTEXT, ZMESSAGEDATE and ZSENTDATE (Apple seconds), ZFROMJID, ZTOJID,
+         ZISFROMME, ZMESSAGETYPE, ZPUSHNAME, ZSTANZAID, ZCHATSESSION, ZMEDIAITEM, ZGROUPMEMBER;
+         ZWACHATSESSION: ZCONTACTJID, ZPARTNERNAME, ZSESSIONTYPE;
+         ZWAMEDIAITEM: ZMEDIAURL, ZMEDIALOCALPATH, ZTITLE (link preview title), ZFILESIZE;
+         ZWAGROUPMEMBER: ZMEMBERJID, ZCONTACTNAME (the sender in a group chat).
+         Columns and tables absent from older WhatsApp versions are read as empty.
+Yields:  one record per message (message sent / message received); observables: phone numbers
+         from the JIDs (<digits>@s.whatsapp.net), links, domains, addresses and numbers from the
+         text and the preview title via the shared extractor, and the media URL.
+Seen:    WhatsApp 2.17-2.25, iOS 10-18.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.extract import extract
+from spyglass.limits import MAX_FIELD_CHARS
+from spyglass.modules import Artifact
+from spyglass.records import Record, iso_utc, observables
+from spyglass.sqlite import Database
+from spyglass.timestamps import apple_time
+
+ARTIFACT = Artifact(
+    name="whatsapp",
+    description="WhatsApp messages",
+    kinds=frozenset({IOS_BACKUP, IOS_FS}),
+    backup=(("AppDomainGroup-group.net.whatsapp.WhatsApp.shared", "ChatStorage.sqlite"),
+            ("AppDomainGroup-group.net.whatsapp.WhatsAppSMB.shared", "ChatStorage.sqlite")),
+    fs=("private/var/mobile/Containers/Shared/AppGroup/*/ChatStorage.sqlite",),
+    tables={"ZWAMESSAGE": {"Z_PK", "ZMESSAGEDATE"}},
+    os_versions="iOS 10-18",
+)
+
+# (table alias, column, result name): read when the column exists, NULL otherwise.
+MESSAGE_COLUMNS = ("ZTEXT", "ZFROMJID", "ZTOJID", "ZISFROMME", "ZMESSAGETYPE", "ZPUSHNAME", "ZSTANZAID",
+                   "ZSENTDATE", "ZMESSAGESTATUS", "ZSTARRED")
+SESSION_COLUMNS = ("ZCONTACTJID", "ZPARTNERNAME", "ZSESSIONTYPE")
+MEDIA_COLUMNS = ("ZMEDIAURL", "ZMEDIALOCALPATH", "ZTITLE", "ZFILESIZE", "ZVCARDSTRING")
+MEMBER_COLUMNS = ("ZMEMBERJID", "ZCONTACTNAME")
+PHONE_JID_SERVERS = ("s.whatsapp.net", "c.us")
+
+
+def parse(file: EvidenceFile) -> Iterator[Record]:
+    db = file.sqlite()
+    message_columns = db.columns("ZWAMESSAGE")
+    selected = ["m.Z_PK AS message_id", "m.ZMESSAGEDATE AS message_date"]
+    selected += _optional("m", message_columns, MESSAGE_COLUMNS)
+    joins = []
+    for table, alias, link, columns in (
+            ("ZWACHATSESSION", "s", "ZCHATSESSION", SESSION_COLUMNS),
+            ("ZWAMEDIAITEM", "i", "ZMEDIAITEM", MEDIA_COLUMNS),
+            ("ZWAGROUPMEMBER", "g", "ZGROUPMEMBER", MEMBER_COLUMNS)):
+        present = db.columns(table)
+        if link in message_columns and "Z_PK" in present:
+            joins.append(f" LEFT JOIN {table} {alias} ON {alias}.Z_PK = m.{link}")
+            selected += _optional(alias, present, columns)
+        else:
+            selected += [f"NULL AS {column}" for column in columns]
+    query = f"SELECT {', '.join(selected)} FROM ZWAMESSAGE m{''.join(joins)} ORDER BY m.ZMESSAGEDATE, m.Z_PK"
+    for row in _rows(db, query):
+        yield _record(row)
+
+
+def _record(row: dict[str, Any]) -> Record:
+    from_me = bool(row["ZISFROMME"])
+    text, title = _text(row["ZTEXT"]), _text(row["ZTITLE"])
+    chat_jid, chat_name = _text(row["ZCONTACTJID"]), _text(row["ZPARTNERNAME"])
+    from_jid, to_jid, member_jid = _text(row["ZFROMJID"]), _text(row["ZTOJID"]), _text(row["ZMEMBERJID"])
+    sent_at = apple_time(row["message_date"])
+    media_url = _text(row["ZMEDIAURL"])
+    partner = chat_name or jid_phone(chat_jid) or chat_jid or "(unknown chat)"
+    if from_me:
+        message = f"WhatsApp message to {partner}"
+    else:
+        sender = _text(row["ZCONTACTNAME"]) or _text(row["ZPUSHNAME"]) or jid_phone(member_jid or from_jid)
+        message = f"WhatsApp message from {sender or partner}" + (f" in {partner}" if member_jid else "")
+    body = text or title or (f"[media {media_url}]" if media_url else "")
+    if body:
+        message += f": {' '.join(body.split())[:200]}"
+    jids = (chat_jid, from_jid, to_jid, member_jid)
+    return Record(
+        timestamp=sent_at,
+        timestamp_desc="message sent" if from_me else "message received",
+        message=message,
+        fields={
+            "message_id": row["message_id"],
+            "chat_jid": chat_jid,
+            "chat_name": chat_name,
+            "is_group": bool(chat_jid and chat_jid.endswith("@g.us")),
+            "from_me": from_me,
+            "from_jid": from_jid,
+            "to_jid": to_jid,
+            "sender_jid": member_jid,
+            "sender_name": _text(row["ZCONTACTNAME"]) or _text(row["ZPUSHNAME"]),
+            "text": text,
+            "message_type": row["ZMESSAGETYPE"],
+            "message_status": row["ZMESSAGESTATUS"],
+            "starred": None if row["ZSTARRED"] is None else bool(row["ZSTARRED"]),
+            "stanza_id": _text(row["ZSTANZAID"]),
+            "date": iso_utc(sent_at),
+            "date_raw": row["message_date"],
+            "sent_date": iso_utc(apple_time(row["ZSENTDATE"])),
+            "media_url": media_url,
+            "media_local_path": _text(row["ZMEDIALOCALPATH"]),
+            "media_title": title,
+            "media_size": row["ZFILESIZE"],
+        },
+        observables=observables(*(("phone", jid_phone(jid)) for jid in jids), ("url", media_url))
+        + extract(text) + extract(title) + extract(_text(row["ZVCARDSTRING"])),
+    )
+
+
+def jid_phone(jid: str | None) -> str | None:
+    """The phone number of a personal JID (4915112345678@s.whatsapp.net -> +4915112345678);
+    None for groups (@g.us), broadcast lists, status and LID (@lid) identifiers."""
+    if not jid or "@" not in jid:
+        return None
+    user, _, server = jid.partition("@")
+    user = user.split(":", 1)[0].split(".", 1)[0]      # device suffixes: 491511...:12@s.whatsapp.net
+    if server not in PHONE_JID_SERVERS or not user.isdigit() or not 6 <= len(user) <= 15:
+        return None
+    return "+" + user
+
+
+def _optional(alias: str, present: set[str], columns: tuple[str, ...]) -> list[str]:
+    return [f"{alias}.{c} AS {c}" if c in present else f"NULL AS {c}" for c in columns]
+
+
+def _rows(db: Database, query: str) -> Iterator[dict[str, Any]]:
+    for row in db.rows(query):
+        yield dict(zip(row.keys(), row, strict=True))
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
