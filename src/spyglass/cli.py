@@ -240,9 +240,14 @@ def decrypt_command(backup: Path, dest: Path, password_file: Path | None, key_fi
         from spyglass.acquisitions.ios_decrypt import decrypt_backup
         with _progress() as progress:
             task = progress.add_task("Decrypting", total=None)
-            decrypt_backup(backup, _secrets(password_file, key_file), dest,
-                           progress=lambda done, total: progress.update(task, completed=done, total=total))
-        console.print(f"Decrypted backup written to {escape(str(dest))}")
+            result = decrypt_backup(backup, _secrets(password_file, key_file), dest,
+                                    progress=lambda done, total: progress.update(task, completed=done, total=total))
+        console.print(f"Decrypted backup written to {escape(str(dest))}: {result.files} files.")
+        for source, message in result.errors[:50]:
+            err_console.print(f"[yellow]Not decrypted:[/] {escape(source)}: {escape(message)}", soft_wrap=True)
+        if result.errors:
+            err_console.print(f"[yellow]{len(result.errors)} files could not be decrypted.[/]")
+            return EXIT_ERROR
         return EXIT_CLEAN
     _run(body)
 

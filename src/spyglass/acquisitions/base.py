@@ -132,6 +132,10 @@ def read_file_bounded(path: Path, limit: int, source: str) -> bytes:
         if size > limit:
             raise EvidenceError(f"{source}: {size} bytes is over the {limit} byte bound")
         with path.open("rb") as handle:
-            return handle.read(limit + 1)[:limit]
+            # Ask for what the file holds, not for `limit`: read(n) reserves n bytes up front.
+            data = handle.read(size + 1)
+        if len(data) > limit:
+            raise EvidenceError(f"{source}: grew past the {limit} byte bound while being read")
+        return data
     except OSError as exc:
         raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from exc

@@ -7,7 +7,7 @@ only ExcResourceDiagInfo_<process> dates, NANDTaskScheduler_Priority and defTS i
   - a setting that reads as "crash reports off" (a Disable... key set true, an Enable.../
     ...Submit key set false, DialogType none): high;
   - other keys a normal device does not have: low, for review;
-  - the file listed in the backup but not readable by the crash_reporter_prefs module: low.
+  - the file listed in the backup but no setting read from it by crash_reporter_prefs: low.
 """
 
 from __future__ import annotations
@@ -53,6 +53,6 @@ def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
         if fields.get("relative_path") == RELATIVE_PATH and fields.get("kind") == "file":
             yield suspicious(
                 HEURISTIC, record,
-                f"A crash reporter settings file is in the backup ({fields.get('domain')}) but could not be "
-                "read; check by hand that it does not turn crash reports off",
+                f"A crash reporter settings file is in the backup ({fields.get('domain')}) but no setting "
+                "could be read from it; check by hand that it does not turn crash reports off",
                 severity="low", observable=observable)

@@ -1,0 +1,74 @@
+"""WhatsApp contacts (ContactsV2.sqlite): address book entries WhatsApp matched to accounts.
+
+Reads:   AppDomainGroup-group.net.whatsapp.WhatsApp.shared ContactsV2.sqlite (WhatsApp
+         Business: group.net.whatsapp.WhatsAppSMB.shared). ZWAADDRESSBOOKCONTACT: ZFULLNAME,
+         ZGIVENNAME, ZBUSINESSNAME, ZPHONENUMBER (as written in the address book),
+         ZPHONENUMBERLABEL, ZWHATSAPPID (<digits>@s.whatsapp.net), ZLID, ZABOUTTEXT,
+         ZABOUTTIMESTAMP, ZUSERNAME. Columns absent from older WhatsApp versions read as empty.
+Yields:  one record per contact, with no time of its own; phone observables for the address
+         book number and the WhatsApp account, plus what the extractor finds in the About text.
+Seen:    WhatsApp 2.19-2.25, iOS 12-18.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.extract import extract
+from spyglass.limits import MAX_FIELD_CHARS
+from spyglass.modules import Artifact
+from spyglass.modules.ios.whatsapp import jid_phone
+from spyglass.records import Record, observables
+
+ARTIFACT = Artifact(
+    name="whatsapp_contacts",
+    description="WhatsApp contacts",
+    kinds=frozenset({IOS_BACKUP, IOS_FS}),
+    backup=(("AppDomainGroup-group.net.whatsapp.WhatsApp.shared", "ContactsV2.sqlite"),
+            ("AppDomainGroup-group.net.whatsapp.WhatsAppSMB.shared", "ContactsV2.sqlite")),
+    fs=("private/var/mobile/Containers/Shared/AppGroup/*/ContactsV2.sqlite",),
+    tables={"ZWAADDRESSBOOKCONTACT": {"Z_PK"}},
+    os_versions="iOS 12-18",
+)
+
+COLUMNS = ("ZFULLNAME", "ZGIVENNAME", "ZBUSINESSNAME", "ZPHONENUMBER", "ZPHONENUMBERLABEL", "ZWHATSAPPID", "ZLID",
+           "ZABOUTTEXT", "ZABOUTTIMESTAMP", "ZUSERNAME", "ZIDENTIFIER")
+
+
+def parse(file: EvidenceFile) -> Iterator[Record]:
+    db = file.sqlite()
+    present = db.columns("ZWAADDRESSBOOKCONTACT")
+    selected = ", ".join(c if c in present else f"NULL AS {c}" for c in COLUMNS)
+    for row in db.rows(f"SELECT Z_PK, {selected} FROM ZWAADDRESSBOOKCONTACT ORDER BY Z_PK"):
+        name = _text(row["ZFULLNAME"]) or _text(row["ZGIVENNAME"]) or _text(row["ZBUSINESSNAME"])
+        number, whatsapp_id = _text(row["ZPHONENUMBER"]), _text(row["ZWHATSAPPID"])
+        about = _text(row["ZABOUTTEXT"])
+        account = jid_phone(whatsapp_id)
+        label = number or account or whatsapp_id or "(no number)"
+        yield Record(
+            timestamp=None,
+            timestamp_desc="",
+            message=f"WhatsApp contact {name or '(no name)'} {label}" + (" (on WhatsApp)" if whatsapp_id else ""),
+            fields={
+                "contact_id": row["Z_PK"],
+                "name": name,
+                "business_name": _text(row["ZBUSINESSNAME"]),
+                "phone_number": number,
+                "phone_label": _text(row["ZPHONENUMBERLABEL"]),
+                "whatsapp_id": whatsapp_id,
+                "lid": _text(row["ZLID"]),
+                "username": _text(row["ZUSERNAME"]),
+                "about": about,
+                "about_timestamp_raw": row["ZABOUTTIMESTAMP"],
+                "address_book_identifier": _text(row["ZIDENTIFIER"]),
+            },
+            observables=observables(("phone", number), ("phone", account)) + extract(about),
+        )
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
