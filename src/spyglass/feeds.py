@@ -14,20 +14,15 @@ def feeds_for_check(paths: list[Path] | None) -> tuple[list[Any], IndicatorIndex
     Returns the feeds, their compiled index, what case.json records of each, and warnings
     (old feeds, skipped patterns) for the summary.
     """
+    from spyglass.indicators.store import resolve_feeds, staleness_warning
+
+    feeds = resolve_feeds(paths)
     warnings: list[str] = []
-    try:
-        from spyglass.indicators.store import resolve_feeds
-    except ImportError:
-        resolve_feeds = None
-    if resolve_feeds is not None:
-        feeds, extra = resolve_feeds(paths)
-        warnings.extend(extra)
-    elif paths:
-        from spyglass.indicators import load_paths
-        feeds = load_paths(paths)
-    else:
-        feeds = []
+    if not feeds:
         warnings.append("no indicator feeds are available: only heuristics ran")
+    stale = staleness_warning(feeds)
+    if stale:
+        warnings.append(stale)
     for feed in feeds:
         if feed.skipped:
             reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(feed.skip_reasons.items()))

@@ -76,8 +76,9 @@ CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER IN
 CREATE TABLE Z_METADATA (Z_VERSION INTEGER PRIMARY KEY, Z_UUID VARCHAR(255), Z_PLIST BLOB);
 """
 
-# Later releases add group names and derived intent ids, and Core Data renumbers the
-# many-to-many join table when entities are added.
+# Later releases add group names and derived intent ids (columns MVT reads when present). Core
+# Data numbers many-to-many join tables by entity order, so the numbers change when entities
+# are added; the numbers here are illustrative, to exercise the module's lookup by columns.
 INTERACTION_C_IOS17_SCHEMA = """
 CREATE TABLE ZCONTACTS ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
   ZINCOMINGRECIPIENTCOUNT INTEGER, ZINCOMINGSENDERCOUNT INTEGER, ZOUTGOINGRECIPIENTCOUNT INTEGER,
@@ -146,7 +147,7 @@ def _interaction_db(schema: str, join: tuple[str, str, str], contacts: Any, inte
 
 def interaction_c_db_ios14(contacts: Sequence[Mapping[str, Any]] | None = None,
                            interactions: Sequence[Mapping[str, Any]] | None = None) -> bytes:
-    """HomeDomain Library/CoreDuet/People/interactionC.db as iOS 13-15 write it.
+    """HomeDomain Library/CoreDuet/People/interactionC.db, earlier layout (ZMECHANISM, no group name).
 
     Interaction rows may carry "recipients": a list of ZCONTACTS Z_PKs.
     """
@@ -183,7 +184,8 @@ CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER IN
 CREATE TABLE Z_METADATA (Z_VERSION INTEGER PRIMARY KEY, Z_UUID VARCHAR(255), Z_PLIST BLOB);
 """
 
-# Before CallKit (iOS 10) records had no service provider, handle type or category.
+# An older layout without the CallKit-era columns (service provider, handle type, category);
+# the module must read a table lacking them.
 CALL_HISTORY_LEGACY_SCHEMA = """
 CREATE TABLE ZCALLRECORD ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
   ZANSWERED INTEGER, ZCALLTYPE INTEGER, ZDISCONNECTED_CAUSE INTEGER, ZFACE_TIME_DATA BLOB,
@@ -198,7 +200,7 @@ CALL_START = datetime(2023, 2, 1, 18, 30, tzinfo=UTC)
 
 
 def call_history_db(calls: Sequence[Mapping[str, Any]] | None = None) -> bytes:
-    """HomeDomain Library/CallHistoryDB/CallHistory.storedata (iOS 10 and later).
+    """HomeDomain Library/CallHistoryDB/CallHistory.storedata (current layout).
 
     ZADDRESS is declared VARCHAR but the OS often stores it as a blob of UTF-8 bytes.
     """
@@ -217,7 +219,7 @@ def call_history_db(calls: Sequence[Mapping[str, Any]] | None = None) -> bytes:
 
 
 def call_history_db_legacy(calls: Sequence[Mapping[str, Any]] | None = None) -> bytes:
-    """CallHistory.storedata without the CallKit columns (iOS 8-9)."""
+    """CallHistory.storedata without the CallKit-era columns (older releases)."""
     start = apple_seconds(CALL_START)
     rows = calls if calls is not None else [
         {"Z_PK": 1, "Z_ENT": 2, "Z_OPT": 1, "ZADDRESS": "+4930123456", "ZDATE": start, "ZDURATION": 12.0,
@@ -319,8 +321,8 @@ CREATE TABLE CalendarItem (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, summary TEXT
   flags INTEGER, contact_name TEXT);
 """
 
-# Before iOS 13 CalendarItem had no conference, junk or structured-data columns, and
-# Calendar had no owner identity.
+# An older layout: CalendarItem without the conference, junk and structured-data columns,
+# Participant without phone_number, Calendar without owner identity.
 CALENDAR_LEGACY_SCHEMA = """
 CREATE TABLE Store (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, default_alarm_offset INTEGER,
   type INTEGER, constraint_path TEXT, disabled INTEGER, external_id TEXT, persistent_id TEXT,
@@ -380,7 +382,7 @@ def calendar_rows(items: Sequence[Mapping[str, Any]] | None = None,
 
 def calendar_db(items: Sequence[Mapping[str, Any]] | None = None,
                 participants: Sequence[Mapping[str, Any]] | None = None) -> bytes:
-    """HomeDomain Library/Calendar/Calendar.sqlitedb (iOS 13 and later).
+    """HomeDomain Library/Calendar/Calendar.sqlitedb (current layout).
 
     Participant.entity_type 7 is an attendee, 8 the organizer; CalendarItem.organizer_id
     points at the organizer's Participant row. Dates are Apple time.
@@ -390,7 +392,7 @@ def calendar_db(items: Sequence[Mapping[str, Any]] | None = None,
 
 def calendar_db_legacy(items: Sequence[Mapping[str, Any]] | None = None,
                        participants: Sequence[Mapping[str, Any]] | None = None) -> bytes:
-    """Calendar.sqlitedb with the iOS 12 columns (no phone_number on Participant)."""
+    """Calendar.sqlitedb in the older layout (no phone_number on Participant)."""
     rows = calendar_rows(items, participants)
     for participant in rows["Participant"]:
         participant.pop("phone_number", None)
@@ -411,7 +413,7 @@ CREATE TABLE access ( service TEXT NOT NULL, client TEXT NOT NULL, client_type I
   FOREIGN KEY (policy_id) REFERENCES policies(id) ON DELETE CASCADE ON UPDATE CASCADE);
 """
 
-# iOS 12-13: `allowed` and `prompt_count` instead of auth_value/auth_reason.
+# Before iOS 14: `allowed` and `prompt_count` instead of auth_value/auth_reason.
 TCC_SCHEMA_V2 = """
 CREATE TABLE admin (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);
 CREATE TABLE access ( service TEXT NOT NULL, client TEXT NOT NULL, client_type INTEGER NOT NULL,
@@ -437,7 +439,7 @@ def tcc_db_v3(access: Sequence[Mapping[str, Any]] | None = None) -> bytes:
 
 
 def tcc_db_v2(access: Sequence[Mapping[str, Any]] | None = None) -> bytes:
-    """TCC.db with `allowed` and `prompt_count` (iOS 12-13)."""
+    """TCC.db with `allowed` and `prompt_count` (before iOS 14)."""
     rows = access if access is not None else [
         {"service": "kTCCServicePhotos", "client": "com.example.photos", "client_type": 0,
          "allowed": 1, "prompt_count": 1, "last_modified": TCC_MODIFIED},

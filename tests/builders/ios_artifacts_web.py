@@ -68,7 +68,7 @@ CREATE TABLE tab_sessions (id INTEGER PRIMARY KEY AUTOINCREMENT,tab_uuid TEXT NO
 CREATE INDEX tab_sessions__uuid ON tab_sessions (tab_uuid);
 """
 
-# iOS 13/14: tab_sessions split out already, no tab groups nor profiles yet.
+# iOS 13/14: tab_sessions split out (schema 3, iOS 12), scenes (iOS 13), no tab groups nor profiles yet.
 BROWSER_STATE_SCHEMA_IOS14 = """
 CREATE TABLE browser_windows (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL,type INTEGER DEFAULT 0,
  active_document_index INTEGER DEFAULT 0,active_private_document_index INTEGER DEFAULT 0,
@@ -87,7 +87,7 @@ CREATE TABLE tab_sessions (id INTEGER PRIMARY KEY AUTOINCREMENT,tab_uuid TEXT NO
 CREATE INDEX tab_sessions__uuid ON tab_sessions (tab_uuid);
 """
 
-# iOS 11/12 (schema version 2): the session blob still lives in the tabs table.
+# iOS 11 and earlier (schema version 2): the session blob still lives in the tabs table.
 BROWSER_STATE_SCHEMA_IOS11 = """
 CREATE TABLE browser_windows (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL,type INTEGER DEFAULT 0,
  active_document_index INTEGER DEFAULT 0,active_private_document_index INTEGER DEFAULT 0,
@@ -105,6 +105,7 @@ CREATE TABLE tabs (id INTEGER PRIMARY KEY AUTOINCREMENT,uuid TEXT NOT NULL UNIQU
 BROWSER_STATE_SCHEMAS = {"ios11": BROWSER_STATE_SCHEMA_IOS11, "ios14": BROWSER_STATE_SCHEMA_IOS14,
                          "ios17": BROWSER_STATE_SCHEMA_IOS17}
 WINDOW_UUID = "6F1B8C52-3D0A-4B8E-9C3E-2F5A1D7E9B01"
+CLOSED_WINDOW_UUID = "6F1B8C52-3D0A-4B8E-9C3E-2F5A1D7E9B02"
 
 
 def safari_session_data(entries: list[dict[str, Any]], current_index: int | None = None,
@@ -138,9 +139,10 @@ def safari_session_data(entries: list[dict[str, Any]], current_index: int | None
 
 def safari_browser_state_db(tabs: list[dict[str, Any]], variant: str = "ios17") -> bytes:
     """BrowserState.db. Each tab: uuid, title, url, last_viewed (datetime), private (bool),
-    session (bytes blob or None), order_index; variant "ios17", "ios14" or "ios11"."""
+    closed (bool: in the recently closed window), session (bytes blob or None), order_index;
+    variant "ios17", "ios14" or "ios11"."""
     schema = BROWSER_STATE_SCHEMAS[variant]
-    window = {"id": 1, "uuid": WINDOW_UUID, "type": 0}
+    windows = [{"id": 1, "uuid": WINDOW_UUID, "type": 0}, {"id": 2, "uuid": CLOSED_WINDOW_UUID, "type": 2}]
     tab_rows, session_rows = [], []
     for index, tab in enumerate(tabs):
         row: dict[str, Any] = {
@@ -150,7 +152,8 @@ def safari_browser_state_db(tabs: list[dict[str, Any]], variant: str = "ios17") 
             "last_viewed_time": apple_seconds(tab["last_viewed"]) if tab.get("last_viewed") else None,
             "opened_from_link": int(tab.get("opened_from_link", False)),
             "private_browsing": int(tab.get("private", False)),
-            "browser_window_uuid": WINDOW_UUID, "browser_window_id": 1,
+            "browser_window_uuid": CLOSED_WINDOW_UUID if tab.get("closed") else WINDOW_UUID,
+            "browser_window_id": 2 if tab.get("closed") else 1,
         }
         session = tab.get("session")
         if variant == "ios17":
@@ -162,7 +165,7 @@ def safari_browser_state_db(tabs: list[dict[str, Any]], variant: str = "ios17") 
             session_rows.append({"tab_uuid": tab["uuid"], "session_data": session,
                                  "uncompressed_session_data_size": 0})
         tab_rows.append(row)
-    rows: dict[str, list[Any]] = {"browser_windows": [window], "tabs": tab_rows}
+    rows: dict[str, list[Any]] = {"browser_windows": windows, "tabs": tab_rows}
     if variant != "ios11":
         rows["tab_sessions"] = session_rows
     return build_sqlite(schema + "PRAGMA user_version = 8;", rows)
@@ -305,7 +308,7 @@ CREATE TABLE keyword_search_terms (keyword_id INTEGER NOT NULL,url_id INTEGER NO
  normalized_term LONGVARCHAR NOT NULL);
 """
 
-# Chrome about 2019 (History version 42): no opener/originator columns, is_indexed still there.
+# Chrome about 2019 (History version 42): no external referrer, opener nor originator columns.
 CHROME_HISTORY_SCHEMA_2019 = """
 CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
 CREATE TABLE urls(id INTEGER PRIMARY KEY AUTOINCREMENT,url LONGVARCHAR,title LONGVARCHAR,visit_count INTEGER DEFAULT 0 NOT NULL,
@@ -432,7 +435,8 @@ CREATE TABLE ZSHORTCUT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
 CREATE TABLE ZSHORTCUTACTIONS ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSHORTCUT INTEGER, ZDATA BLOB );
 """
 
-# iOS 12-13 (Shortcuts 2.x): no ZSHORTCUT back-link in actions; ZSHORTCUT.ZACTIONS points at the row.
+# Older stores (Shortcuts 2.x, iOS 12-13), modelled rather than copied from a device: fewer columns,
+# and the one-to-one link kept only on ZSHORTCUT.ZACTIONS (Core Data may keep it on either side).
 SHORTCUTS_SCHEMA_IOS13 = CORE_DATA_TABLES + """
 CREATE TABLE ZSHORTCUT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZACTIONCOUNT INTEGER,
  ZICONCOLOR INTEGER, ZICONGLYPH INTEGER, ZTOMBSTONED INTEGER, ZACTIONS INTEGER, ZCREATIONDATE TIMESTAMP,
@@ -499,7 +503,8 @@ CREATE TABLE ZWAMEDIAITEM ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEG
  ZVCARDNAME VARCHAR, ZVCARDSTRING VARCHAR, ZXMPPTHUMBPATH VARCHAR, ZMEDIAKEY BLOB, ZMETADATA BLOB );
 """
 
-# WhatsApp 2.17-2.18 (iOS 10-11 era): no ZSENTDATE, ZSTANZAID nor group member link; no media URL column.
+# An older WhatsApp store (2.17-2.18 era), modelled: no ZSENTDATE, ZSTANZAID, group member link nor
+# media URL column - the columns the module must do without.
 WHATSAPP_CHAT_SCHEMA_2017 = CORE_DATA_TABLES + """
 CREATE TABLE ZWACHATSESSION ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSESSIONTYPE INTEGER,
  ZLASTMESSAGEDATE TIMESTAMP, ZCONTACTJID VARCHAR, ZPARTNERNAME VARCHAR );
@@ -554,7 +559,7 @@ CREATE TABLE ZWAADDRESSBOOKCONTACT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_
  ZPHONENUMBER VARCHAR, ZPHONENUMBERLABEL VARCHAR, ZUSERNAME VARCHAR, ZWHATSAPPID VARCHAR );
 """
 
-# WhatsApp around 2019: no LID, username nor business name columns.
+# An older WhatsApp contacts store (about 2019), modelled: no LID, username, About nor business columns.
 WHATSAPP_CONTACTS_SCHEMA_2019 = CORE_DATA_TABLES + """
 CREATE TABLE ZWAADDRESSBOOKCONTACT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSTATUS INTEGER,
  ZFULLNAME VARCHAR, ZGIVENNAME VARCHAR, ZIDENTIFIER VARCHAR, ZPHONENUMBER VARCHAR, ZPHONENUMBERLABEL VARCHAR,
@@ -596,3 +601,38 @@ SHORTCUTS_PATH = "Library/Shortcuts/Shortcuts.sqlite"
 WHATSAPP_DOMAIN = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
 WHATSAPP_CHAT_PATH = "ChatStorage.sqlite"
 WHATSAPP_CONTACTS_PATH = "ContactsV2.sqlite"
+
+
+def add_web_artifacts(builder: Any, link: str = "https://lnk.evil-cdn.com/a/7f3e",
+                      when: datetime = datetime(2021, 7, 1, 10, 0, tzinfo=UTC)) -> None:
+    """Put every artifact of this file into a BackupBuilder, each showing `link` once, so an
+    end-to-end test, the demo or a benchmark can check that every module surfaces it."""
+    host = link.split("://", 1)[-1].split("/", 1)[0]
+    domain = ".".join(host.split(".")[-2:])
+    builder.add_file(SAFARI_DOMAIN, BROWSER_STATE_PATH, safari_browser_state_db([
+        {"uuid": "0D6C3A0E-4B7F-4B8A-8B3E-111111111111", "title": "News", "url": "https://news.example.org/",
+         "last_viewed": when, "session": safari_session_data([{"url": link}, {"url": "https://news.example.org/"}])},
+    ]))
+    builder.add_file(SAFARI_DOMAIN, RESOURCE_LOG_PATH, webkit_resource_log_plist([
+        {"domain": domain, "last_seen": when, "redirects_to": ["example.org"]}]))
+    builder.add_file(SAFARI_DOMAIN, OBSERVATIONS_PATH, observations_db([
+        {"domain": domain, "last_seen": when}, {"domain": "example.org", "last_seen": when}],
+        redirects=[(domain, "example.org")]))
+    builder.add_file(CHROME_DOMAIN, CHROME_HISTORY_PATH, chrome_history_db(
+        [{"id": 1, "url": link, "title": "", "last_visit": when}],
+        [{"id": 1, "url_id": 1, "visited": when, "transition": 0}]))
+    builder.add_file(CHROME_DOMAIN, CHROME_FAVICONS_PATH, chrome_favicons_db(
+        [{"id": 1, "icon_url": f"https://{host}/favicon.ico", "page_urls": [link], "updated": when}]))
+    builder.add_file(FIREFOX_DOMAIN, FIREFOX_PATH, firefox_browser_db(
+        [{"id": 1, "url": link, "title": "", "modified": when}], [{"id": 1, "site_id": 1, "visited": when}],
+        [{"id": 1, "url": f"https://{host}/favicon.ico", "date": when, "site_ids": [1]}]))
+    builder.add_file("HomeDomain", SHORTCUTS_PATH, shortcuts_db([
+        {"id": 1, "name": "Open", "created": when, "modified": when,
+         "actions": shortcut_actions_blob([{"identifier": "is.workflow.actions.openurl",
+                                            "parameters": {"WFURLActionURL": shortcut_text_token(link)}}])}]))
+    builder.add_file(WHATSAPP_DOMAIN, WHATSAPP_CHAT_PATH, whatsapp_chat_storage_db(
+        [{"id": 1, "jid": "4915112345678@s.whatsapp.net", "name": "Parcel"}],
+        [{"id": 1, "session_id": 1, "from_me": False, "date": when, "from_jid": "4915112345678@s.whatsapp.net",
+          "text": f"Your parcel: {link}"}]))
+    builder.add_file(WHATSAPP_DOMAIN, WHATSAPP_CONTACTS_PATH, whatsapp_contacts_db(
+        [{"id": 1, "name": "Parcel", "phone": "+49 151 12345678", "whatsapp_id": "4915112345678@s.whatsapp.net"}]))

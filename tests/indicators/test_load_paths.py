@@ -16,7 +16,8 @@ PEGASUS = SHARED_IOCS / "amnestytech-investigations" / "2021-07-18_nso" / "pegas
 def test_load_paths_folder_recursive(tmp_path: Path) -> None:
     write(tmp_path / "a" / "pegasus.stix2", related_bundle(["[process:name = 'bh']"]))
     write(tmp_path / "b" / "c" / "predator.json", related_bundle(["[domain-name:value = 'x.com']"], "Predator"))
-    write(tmp_path / "b" / "misp_event.json", {"uuid": "1", "Attribute": []})   # JSON, not STIX
+    write(tmp_path / "b" / "tinycheck.json", {"iocs": []})   # JSON, not a feed
+    (tmp_path / "b" / "workflow.yaml").write_text("on: push\n")  # YAML, not a feed
     (tmp_path / "b" / "domains.txt").write_text("x.com\n")
     (tmp_path / "README.md").write_text("# feeds\n")
     feeds = load_paths([tmp_path])
@@ -38,9 +39,9 @@ def test_load_paths_same_name_twice(tmp_path: Path) -> None:
     assert [feed.indicators[0].feed for feed in feeds] == ["malware", "2024-01-01_other/malware"]
 
 
-def test_load_paths_explicit_file_must_be_stix(tmp_path: Path) -> None:
-    path = write(tmp_path / "misp_event.json", {"uuid": "1", "Attribute": []})
-    with pytest.raises(SpyglassError, match="not a STIX 2 bundle"):
+def test_load_paths_explicit_file_must_be_a_feed(tmp_path: Path) -> None:
+    path = write(tmp_path / "tinycheck.json", {"iocs": []})
+    with pytest.raises(SpyglassError, match="not a STIX 2 bundle nor a MISP event"):
         load_paths([path])
 
 
@@ -75,11 +76,11 @@ def test_load_stix_real_pegasus_feed() -> None:
 def test_load_paths_every_shared_feed() -> None:
     feeds = load_paths([SHARED_IOCS])
     by_name = {feed.name: feed for feed in feeds}
-    assert len(feeds) == 16
+    assert len(feeds) == 19   # 16 STIX, the stalkerware ioc.yaml and watchware.yaml, its MISP event
     assert by_name["predator"].counts == {"domain": 568, "file_path": 12, "profile_id": 1}
     assert by_name["predator"].skip_reasons == {"domain without a dot": 1}
     assert by_name["predator"].duplicates == 3   # /tmp/x and /private/var/tmp/x are one path on iOS
     assert by_name["coruna"].counts == {"domain": 177, "sha256": 20, "file_path": 12, "file_name": 7}
     assert by_name["residentbat"].counts == {"ip": 24, "app_id": 8, "cert_sha256": 8, "sha256": 8}
     assert by_name["wintego_helios"].indicators[0].malware == "Wintego Helios"
-    assert sum(feed.skipped for feed in feeds) == 1
+    assert sum(feed.skipped for feed in feeds if feed.format == "stix2") == 1

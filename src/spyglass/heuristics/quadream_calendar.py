@@ -2,9 +2,9 @@
 
 Reads the `calendar` records, and the `contacts` records to tell known senders from unknown
 ones. Citizen Lab and Microsoft (April 2023) found QuaDream's zero-click exploit ENDOFDAYS
-delivered as invisible iCloud calendar invitations: invitations for events already in the past
-when they arrived (so the phone showed no alert), sent by the operator's account. MVT also
-flags events titled "Meeting" with the notes "Notes", the shape of the samples it saw.
+delivered as invisible iCloud calendar invitations, many backdated: for events already in the
+past when they arrived, so the phone showed no prompt or notification. MVT also
+flags events titled "Meeting" with the notes "Notes" as a potential QuaDream exploit.
   - an invitation from a sender not in the contacts whose event started more than a day
     before the invitation reached the phone (creation date after start date): high;
   - an invitation titled "Meeting" with notes "Notes": high; such an event that is not an

@@ -14,6 +14,7 @@ Entries of an unknown type or with missing or odd fields are counted as skipped 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,12 +96,35 @@ def _source(entry: Any, index: FeedIndex) -> FeedSource | None:
             index.skip("download entry without download_url")
             return None
         parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname or not _safe_path(parts.path.lstrip("/")):
+        if not allowed_url(url) or not _safe_path(parts.path.lstrip("/")):
             index.skip("download_url is not an https URL")
             return None
         return _made(parts.path.rsplit("/", 1)[-1] or parts.hostname, title, url, parts.hostname)
     index.skip(f"unknown entry type {str(kind)[:30]}")
     return None
+
+
+def allowed_url(url: str) -> bool:
+    """HTTPS only; plain HTTP to a loopback address (a local mirror, a test server)."""
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        return False
+    if not hostname:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and _is_loopback(hostname)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _made(file_name: str, title: str, url: str, source: str) -> FeedSource:

@@ -108,6 +108,7 @@ class LoadedFeed:
     source: str | None = None       # upstream repository or URL
     title: str | None = None
     malwares: tuple[str, ...] = ()
+    origin: str = "path"            # path (given), bundled, stored (iocs update), added (iocs add)
 
     @property
     def count(self) -> int:
@@ -137,4 +138,4 @@ class LoadedFeed:
                 "skip_reasons": dict(sorted(self.skip_reasons.items())),
                 "duplicates": self.duplicates, "version": self.version, "date": self.date,
                 "retrieved": self.retrieved, "licence": self.licence, "attribution": self.attribution,
-                "source": self.source, "title": self.title}
+                "source": self.source, "title": self.title, "origin": self.origin}

@@ -7,7 +7,12 @@ import pytest
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import calendar as module
 from spyglass.records import Observable
-from tests.builders.ios_artifacts_system import CALENDAR_SCHEMA, apple_seconds, calendar_db, calendar_db_legacy
+from tests.builders.ios_artifacts_system import (
+    CALENDAR_SCHEMA,
+    apple_seconds,
+    calendar_db,
+    calendar_db_legacy,
+)
 from tests.builders.sqlite import build_sqlite
 from tests.conftest import run_module
 

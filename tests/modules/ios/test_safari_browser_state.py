@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,7 @@ PRIVATE_TAB = {
     "url": "https://duckduckgo.com/?q=x",
     "last_viewed": datetime(2021, 7, 2, 8, 30, tzinfo=UTC),
     "private": True,
+    "closed": True,
     "session": None,
 }
 
@@ -75,7 +77,9 @@ def test_safari_browser_state_ios17(tmp_path: Path) -> None:
                                  Observable("url", "https://t.co/abc"))
     assert second.fields["is_current"] is True
     assert second.message == "Safari tab history entry 2/2: https://news.example.org/today (current page)"
-    assert private.message == "Safari private tab https://duckduckgo.com/?q=x - Search"
+    assert private.message == "Safari recently closed private tab https://duckduckgo.com/?q=x - Search"
+    assert private.fields["recently_closed"] is True
+    assert tab.fields["recently_closed"] is False
     assert private.timestamp == datetime(2021, 7, 2, 8, 30, tzinfo=UTC)
     assert private.fields["private_browsing"] is True
     assert private.fields["history_entries"] == 0
@@ -94,6 +98,14 @@ def test_safari_browser_state_ios11_session_in_tabs(tmp_path: Path) -> None:
                          safari_browser_state)
     assert len(records) == 3
     assert records[1].fields["url"] == "https://lnk.evil-cdn.com/a/7f3e"
+
+
+def test_safari_browser_state_deflated_session(tmp_path: Path) -> None:
+    deflater = zlib.compressobj(wbits=-15)
+    blob = deflater.compress(EXPLOIT_TAB["session"]) + deflater.flush()
+    records = run_module(_build(tmp_path, safari_browser_state_db([dict(EXPLOIT_TAB, session=blob)])),
+                         safari_browser_state)
+    assert [r.fields["url"] for r in records[1:]] == ["https://lnk.evil-cdn.com/a/7f3e", "https://news.example.org/today"]
 
 
 def test_safari_browser_state_empty(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ Yields:  one record per calendar item, timestamped when it was created on the ph
          extractor). QuaDream's ENDOFDAYS exploit arrived as iCloud calendar invitations for
          events in the past: those are visible here as an organizer, a creation date after
          the start date, and possibly `hidden`.
-Seen:    iOS 12 to 18.
+Seen:    iOS 12 to 18 (iLEAPP, MVT).
 """
 
 from __future__ import annotations

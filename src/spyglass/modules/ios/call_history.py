@@ -10,7 +10,7 @@ Reads:   CallHistory.storedata, HomeDomain Library/CallHistoryDB/CallHistory.sto
          releases are skipped.
 Yields:  one record per call, timestamped at its start; observables are the other party
          (phone or email) and the service provider's bundle id.
-Seen:    iOS 8 to 18.
+Seen:    iOS 12 to 18 (iLEAPP sample data).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ ARTIFACT = Artifact(
     backup=(("HomeDomain", "Library/CallHistoryDB/CallHistory.storedata"),),
     fs=("private/var/mobile/Library/CallHistoryDB/CallHistory.storedata",),
     tables={"ZCALLRECORD": {"Z_PK", "ZDATE", "ZADDRESS"}},
-    os_versions="iOS 8-18",
+    os_versions="iOS 12-18",
 )
 
 CALL_COLUMNS = {

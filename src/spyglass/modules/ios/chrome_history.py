@@ -21,7 +21,7 @@ from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Observable, Record, iso_utc, observables
 from spyglass.timestamps import webkit_time
 
 ARTIFACT = Artifact(
@@ -96,7 +96,7 @@ def _visit(row: dict[str, Any]) -> Record:
             "from_url": from_url,
             "visit_duration_us": row["visit_duration"],
         },
-        observables=observables(("url", url), ("url", from_url)) + extract(title),
+        observables=observables(("url", url), ("url", from_url), *_pairs(extract(title))),
     )
 
 
@@ -110,7 +110,7 @@ def _expired_url(row: dict[str, Any]) -> Record:
         fields={"url_id": row["url_id"], "url": url, "title": title, "last_visited": iso_utc(visited_at),
                 "last_visit_time_raw": row["last_visit_time"], "visit_count": row.get("visit_count"),
                 "typed_count": row.get("typed_count")},
-        observables=observables(("url", url)) + extract(title),
+        observables=observables(("url", url), *_pairs(extract(title))),
     )
 
 
@@ -127,3 +127,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
+
+
+def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
+    return ((o.type, o.value) for o in found)

@@ -9,7 +9,7 @@ Reads:   MCProfileEvents.plist, backup domain
          timestamp (plist date, UTC)}.
 Yields:  one record per event, timestamped when it happened; observables are the profile
          identifier (profile_id) and the process (its path and its name).
-Seen:    iOS 10 to 18.
+Seen:    iOS 12 to 18 (MVT).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ ARTIFACT = Artifact(
     backup=(("SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles",
              "Library/ConfigurationProfiles/MCProfileEvents.plist"),),
     fs=("private/var/containers/Shared/SystemGroup/*/Library/ConfigurationProfiles/MCProfileEvents.plist",),
-    os_versions="iOS 10-18",
+    os_versions="iOS 12-18",
 )
 
 MAX_TEXT = 4096
@@ -55,7 +55,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _record(profile_id: str, details: dict[str, Any]) -> Record:
-    # Key case differs between releases ("timestamp" / "Timestamp"), so keys are lowercased.
+    # The keys' case is not documented, so they are compared lowercased.
     lowered = {str(k).lower(): v for k, v in details.items()}
     stamp = lowered.get("timestamp")
     moment = to_utc(stamp) if isinstance(stamp, datetime) else None

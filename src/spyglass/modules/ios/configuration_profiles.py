@@ -12,7 +12,7 @@ Yields:  one record per profile, timestamped at installation; observables are th
          identifier and UUID and those of its payloads (profile_id, matched by indicator
          feeds as configuration-profile:id), and the URLs its payloads name (MDM server, web
          clips...).
-Seen:    iOS 10 to 18.
+Seen:    iOS 12 to 18 (MVT).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ARTIFACT = Artifact(
     backup=(("SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles",
              "Library/ConfigurationProfiles/profile-*.stub"),),
     fs=("private/var/containers/Shared/SystemGroup/*/Library/ConfigurationProfiles/profile-*.stub",),
-    os_versions="iOS 10-18",
+    os_versions="iOS 12-18",
 )
 
 MAX_PAYLOADS = 200

@@ -7,7 +7,7 @@ Reads:   AddressBook.sqlitedb, HomeDomain Library/AddressBook/AddressBook.sqlite
          ABMultiValueLabel.rowid, value).
 Yields:  one record per person, timestamped at creation; observables are every phone, email
          and URL (a spyware operator's number saved as a contact, a lure URL).
-Seen:    iOS 9 to 18.
+Seen:    iOS 12 to 18 (iLEAPP, MVT).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ARTIFACT = Artifact(
     fs=("private/var/mobile/Library/AddressBook/AddressBook.sqlitedb",),
     tables={"ABPerson": {"ROWID", "First", "Last"},
             "ABMultiValue": {"record_id", "property", "value"}},
-    os_versions="iOS 9-18",
+    os_versions="iOS 12-18",
 )
 
 PERSON_COLUMNS = ("First", "Middle", "Last", "Nickname", "Organization", "Department", "JobTitle",

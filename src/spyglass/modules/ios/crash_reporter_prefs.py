@@ -10,7 +10,8 @@ Yields:  one record per file, without a timestamp: its keys, the keys a normal d
          have (`unexpected_keys`), and among those the ones whose name and value turn crash
          reporting off (`disabling_keys`: a "disable" key set true, an "enable"/"submit" key
          set false, a DialogType of none). The crash_reporter_disabled heuristic reads them.
-Seen:    iOS 14 to 18.
+Seen:    normal key names from iOS 17-18 devices; the Pegasus-era (iOS 14) content is
+         not public.
 """
 
 from __future__ import annotations

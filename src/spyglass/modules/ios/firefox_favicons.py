@@ -6,7 +6,7 @@ Reads:   AppDomainGroup-group.org.mozilla.ios.Firefox (also .Fennec, .FirefoxBet
          from schema v40 (Firefox 20, 2019), by favicon_site_urls (site_url, faviconID).
 Yields:  one record per icon-to-page link (an icon with no link: one record without a page),
          timestamped when the icon was fetched; url observables for icon and page.
-Seen:    Firefox for iOS 1-113, iOS 9-17.
+Seen:    Firefox for iOS until history moved to places.db (2022-2023), iOS 9-17.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ Reads:   AppDomainGroup-group.org.mozilla.ios.Firefox (also .Fennec, .FirefoxBet
          6 temporary redirect, 7 download, 8 framed link, 9 recently closed.
 Yields:  one record per visit (visited) and one per history page that has no visit left
          (last modified); url observables.
-Seen:    Firefox for iOS 1-113 (browser.db schema v4-v44), iOS 9-17. Firefox 114+ keeps
-         history in places.db (application-services), which this module does not read.
+Seen:    Firefox for iOS up to its 2022-2023 migration (browser.db schema v4-v44), iOS 9-17.
+         Newer versions keep history in places.db (application-services, moz_places and
+         moz_historyvisits, times in Unix ms), a separate artifact this module does not read.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Observable, Record, iso_utc, observables
 from spyglass.timestamps import unix_time
 
 ARTIFACT = Artifact(
@@ -71,7 +72,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
                 "guid": _text(row["guid"]),
                 "is_deleted": None if row["is_deleted"] is None else bool(row["is_deleted"]),
             },
-            observables=observables(("url", url)) + extract(title),
+            observables=observables(("url", url), *_pairs(extract(title))),
         )
     query = (f"SELECT h.id AS site_id, h.url, {history_part} FROM history h "
              "WHERE h.id NOT IN (SELECT siteID FROM visits) ORDER BY h.id")
@@ -86,7 +87,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
             fields={"site_id": row["site_id"], "url": url, "title": title, "guid": _text(row["guid"]),
                     "modified": iso_utc(modified_at), "modified_raw": modified_raw,
                     "is_deleted": None if row["is_deleted"] is None else bool(row["is_deleted"])},
-            observables=observables(("url", url)) + extract(title),
+            observables=observables(("url", url), *_pairs(extract(title))),
         )
 
 
@@ -94,3 +95,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
+
+
+def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
+    return ((o.type, o.value) for o in found)

@@ -11,7 +11,7 @@ Reads:   interactionC.db, HomeDomain Library/CoreDuet/People/interactionC.db
          only where present.
 Yields:  one record per interaction, timestamped at its start; observables are the sender
          and recipient identifiers (phone or email), and the app bundle ids.
-Seen:    iOS 12 to 17.
+Seen:    iOS 12 to 17 (MVT reads three column sets).
 """
 
 from __future__ import annotations

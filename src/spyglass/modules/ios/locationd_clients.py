@@ -11,7 +11,7 @@ Yields:  one record per client, timestamped with its latest time; observables ar
          client's bundle id (app_id), executable and bundle paths (file_path) and program name
          (process). Kaspersky's triangle_check reads LocationTimeStopped of the
          IonosphereHarvest and WRMLinkSelection bundles for Operation Triangulation.
-Seen:    iOS 12 to 17.
+Seen:    iOS 12 to 16 (MVT, Kaspersky triangle_check).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ARTIFACT = Artifact(
     backup=(("RootDomain", "Library/Caches/locationd/clients.plist"),),
     fs=("private/var/root/Library/Caches/locationd/clients.plist",
         "private/var/mobile/Library/Caches/locationd/clients.plist"),
-    os_versions="iOS 12-17",
+    os_versions="iOS 12-16",
 )
 
 TIME_KEYS = ("LocationTimeStopped", "ConsumptionPeriodBegin", "ReceivingLocationInformationTimeStopped",

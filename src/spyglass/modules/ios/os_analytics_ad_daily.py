@@ -9,7 +9,7 @@ Yields:  one record per process, timestamped with its baseline date; observables
          process name and, for "process/subsystem" names, the process part alone.
          Kaspersky's triangle_check reads it: BackupAgent here is an Operation Triangulation
          trace.
-Seen:    iOS 12 to 17.
+Seen:    iOS 14 to 16 (MVT, Kaspersky triangle_check).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ARTIFACT = Artifact(
     kinds=frozenset({IOS_BACKUP, IOS_FS}),
     backup=(("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist"),),
     fs=("private/var/mobile/Library/Preferences/com.apple.osanalytics.addaily.plist",),
-    os_versions="iOS 12-17",
+    os_versions="iOS 14-16",
 )
 
 COUNTERS = ("wifi_in", "wifi_out", "wwan_in", "wwan_out")

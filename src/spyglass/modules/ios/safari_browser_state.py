@@ -4,28 +4,32 @@ Reads:   HomeDomain and AppDomain-com.apple.mobilesafari Library/Safari/BrowserS
          (/private/var/mobile/Library/Safari/BrowserState.db, and the Safari container's copy).
          tabs: uuid, title, url, user_visible_url, last_viewed_time (Apple seconds),
          private_browsing, opened_from_link; tab_group_uuid (iOS 15+), profile_uuid (iOS 17+).
-         The tab's session (tab_sessions.session_data from iOS 13, tabs.session_data on
-         iOS 11-12) is WebKit session state: a big-endian uint32 version, then a binary plist
+         The tab's session (tab_sessions.session_data from iOS 12, tabs.session_data on
+         iOS 11 and earlier) is WebKit session state: a big-endian uint32 version, then a binary plist
          whose SessionHistory -> SessionHistoryEntries lists the pages of the tab's back/forward
          list (SessionHistoryEntryURL, SessionHistoryEntryOriginalURL, SessionHistoryEntryTitle).
+         browser_windows.type 2 marks the window of recently closed tabs.
 Yields:  one record per tab (last viewed) and one per back/forward entry, timestamped with the
          tab's last view (entries carry no time of their own). A page an exploit link opened
          stays in the tab's back list even after the attacker redirects the tab elsewhere.
+         last_viewed_time is when Safari last saved the tab's session, which can be minutes or
+         days away from the visit of the URL the row shows: a session time, not a visit time.
 Seen:    iOS 11-18.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.extract import extract
-from spyglass.limits import MAX_FIELD_CHARS
+from spyglass.limits import MAX_FIELD_CHARS, MAX_PLIST_BYTES
 from spyglass.modules import Artifact
 from spyglass.plists import load_plist
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Observable, Record, iso_utc, observables
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -44,6 +48,7 @@ OPTIONAL_TAB_COLUMNS = ("user_visible_url", "private_browsing", "opened_from_lin
                         "tab_group_uuid", "profile_uuid", "order_index")
 MAX_ENTRIES_PER_TAB = 1000       # WebKit keeps 100; anything beyond is not a real back list
 BPLIST_MAGIC = b"bplist00"
+RECENTLY_CLOSED_WINDOW = 2         # browser_windows.type of the window holding recently closed tabs
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
@@ -55,9 +60,12 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     if {"tab_uuid", "session_data"} <= db.columns("tab_sessions"):
         selected.append("tab_sessions.session_data AS session_data")
         join = " LEFT JOIN tab_sessions ON tab_sessions.tab_uuid = tabs.uuid"
-    elif "session_data" in tab_columns:     # iOS 11-12 kept the blob in the tabs row
+    elif "session_data" in tab_columns:     # iOS 11 and earlier kept the blob in the tabs row
         selected.append("tabs.session_data AS session_data")
-    order = "tabs.order_index" if "order_index" in tab_columns else "tabs.id"
+    if "browser_window_id" in tab_columns and {"id", "type"} <= db.columns("browser_windows"):
+        selected.append("browser_windows.type AS window_type")
+        join += " LEFT JOIN browser_windows ON browser_windows.id = tabs.browser_window_id"
+    order = "tabs.order_index" if "order_index" in tab_columns else "tabs.rowid"
     query = f"SELECT {', '.join(selected)} FROM tabs{join} ORDER BY tabs.last_viewed_time, {order}"
     for row in db.rows(query):
         yield from _tab_records(dict(zip(row.keys(), row, strict=True)))
@@ -80,18 +88,21 @@ def _tab_records(row: dict[str, Any]) -> Iterator[Record]:
         "browser_window_uuid": _text(row.get("browser_window_uuid")),
         "tab_group_uuid": _text(row.get("tab_group_uuid")) or None,
         "profile_uuid": _text(row.get("profile_uuid")) or None,
+        "recently_closed": row.get("window_type") == RECENTLY_CLOSED_WINDOW if "window_type" in row else None,
         "history_entries": len(entries),
         "history_current_index": current_index,
     }
     if session_error:
         fields["session_data_error"] = session_error
     label = "private tab" if private else "tab"
+    if fields["recently_closed"]:
+        label = f"recently closed {label}"
     yield Record(
         timestamp=viewed_at,
         timestamp_desc="tab last viewed",
         message=f"Safari {label} {url or '(no URL)'}" + (f" - {title}" if title else ""),
         fields=fields,
-        observables=observables(("url", url), ("url", fields["user_visible_url"])) + extract(title),
+        observables=observables(("url", url), ("url", fields["user_visible_url"]), *_pairs(extract(title))),
     )
     for index, entry in enumerate(entries):
         entry_url, original_url = entry["url"], entry["original_url"]
@@ -114,7 +125,7 @@ def _tab_records(row: dict[str, Any]) -> Iterator[Record]:
                 "private_browsing": private,
                 "last_viewed": fields["last_viewed"],
             },
-            observables=observables(("url", entry_url), ("url", original_url)) + extract(entry["title"]),
+            observables=observables(("url", entry_url), ("url", original_url), *_pairs(extract(entry["title"]))),
         )
 
 
@@ -125,6 +136,9 @@ def session_history(blob: Any) -> tuple[list[dict[str, Any]], int | None, str | 
         return [], None, None
     # The plist follows a 4-byte version; search a little further in case the header changes.
     start = blob.find(BPLIST_MAGIC, 0, 64)
+    if start < 0:
+        blob = _inflate(blob)
+        start = blob.find(BPLIST_MAGIC, 0, 64) if blob else -1
     if start < 0:
         return [], None, "session data holds no binary property list"
     try:
@@ -153,9 +167,28 @@ def session_history(blob: Any) -> tuple[list[dict[str, Any]], int | None, str | 
     return entries, current_index, None
 
 
+def _inflate(blob: bytes) -> bytes | None:
+    """The blob deflated, if it is. The uncompressed_session_data_size column says Safari may
+    store sessions compressed; Apple's Compression framework writes ZLIB as raw deflate."""
+    for skip in (0, 4):
+        for window in (-15, 15):
+            try:
+                inflater = zlib.decompressobj(window)
+                data = inflater.decompress(blob[skip:], MAX_PLIST_BYTES)
+            except zlib.error:
+                continue
+            if data:
+                return data
+    return None
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if not isinstance(value, str):
         return None
     return value[:MAX_FIELD_CHARS]
+
+
+def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
+    return ((o.type, o.value) for o in found)

@@ -8,7 +8,7 @@ Reads:   TCC.db, HomeDomain Library/TCC/TCC.db (/private/var/mobile/Library/TCC/
 Yields:  one record per grant, timestamped at its last change; observables are the client:
          app_id for a bundle id, file_path and process (the file name) for a path. A program
          outside an app bundle holding the microphone is what a spyware implant would need.
-Seen:    iOS 9 to 18.
+Seen:    iOS 12 to 18; auth_value from iOS 14 (MVT).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ ARTIFACT = Artifact(
     backup=(("HomeDomain", "Library/TCC/TCC.db"),),
     fs=("private/var/mobile/Library/TCC/TCC.db",),
     tables={"access": {"service", "client", "client_type"}},
-    os_versions="iOS 9-18",
+    os_versions="iOS 12-18",
 )
 
 OPTIONAL_COLUMNS = ("auth_value", "auth_reason", "auth_version", "allowed", "prompt_count",

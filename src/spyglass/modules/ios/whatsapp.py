@@ -24,7 +24,7 @@ from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Observable, Record, iso_utc, observables
 from spyglass.sqlite import Database
 from spyglass.timestamps import apple_time
 
@@ -39,7 +39,7 @@ ARTIFACT = Artifact(
     os_versions="iOS 10-18",
 )
 
-# (table alias, column, result name): read when the column exists, NULL otherwise.
+# Columns read when present; older WhatsApp versions lack some, read as NULL.
 MESSAGE_COLUMNS = ("ZTEXT", "ZFROMJID", "ZTOJID", "ZISFROMME", "ZMESSAGETYPE", "ZPUSHNAME", "ZSTANZAID",
                    "ZSENTDATE", "ZMESSAGESTATUS", "ZSTARRED")
 SESSION_COLUMNS = ("ZCONTACTJID", "ZPARTNERNAME", "ZSESSIONTYPE")
@@ -95,6 +95,7 @@ def _record(row: dict[str, Any]) -> Record:
             "chat_jid": chat_jid,
             "chat_name": chat_name,
             "is_group": bool(chat_jid and chat_jid.endswith("@g.us")),
+            "session_type": row["ZSESSIONTYPE"],
             "from_me": from_me,
             "from_jid": from_jid,
             "to_jid": to_jid,
@@ -113,8 +114,8 @@ def _record(row: dict[str, Any]) -> Record:
             "media_title": title,
             "media_size": row["ZFILESIZE"],
         },
-        observables=observables(*(("phone", jid_phone(jid)) for jid in jids), ("url", media_url))
-        + extract(text) + extract(title) + extract(_text(row["ZVCARDSTRING"])),
+        observables=observables(*(("phone", jid_phone(jid)) for jid in jids), ("url", media_url),
+                                *_pairs(extract(text) + extract(title) + extract(_text(row["ZVCARDSTRING"])))),
     )
 
 
@@ -143,3 +144,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
+
+
+def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
+    return ((o.type, o.value) for o in found)

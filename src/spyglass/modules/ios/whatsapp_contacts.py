@@ -20,7 +20,7 @@ from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.modules.ios.whatsapp import jid_phone
-from spyglass.records import Record, observables
+from spyglass.records import Observable, Record, observables
 
 ARTIFACT = Artifact(
     name="whatsapp_contacts",
@@ -64,7 +64,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
                 "about_timestamp_raw": row["ZABOUTTIMESTAMP"],
                 "address_book_identifier": _text(row["ZIDENTIFIER"]),
             },
-            observables=observables(("phone", number), ("phone", account)) + extract(about),
+            observables=observables(("phone", number), ("phone", account), *_pairs(extract(about))),
         )
 
 
@@ -72,3 +72,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
+
+
+def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
+    return ((o.type, o.value) for o in found)
