@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from spyglass.indicators import IndicatorIndex, load_paths, load_stix
+from spyglass.indicators import IndicatorIndex, bundled_feeds, load_paths, load_stix
 from spyglass.records import Observable
 
 SHARED_IOCS = Path(__file__).resolve().parents[1] / ".." / "shared" / "iocs"
@@ -73,9 +73,12 @@ def main() -> int:
     parser.add_argument("--indicators", type=int, default=20_000)
     arguments = parser.parse_args()
 
-    shared_feeds, _ = timed(f"load_paths({SHARED_IOCS.name}/) all STIX feeds", load_paths, [SHARED_IOCS])
+    shared_feeds, _ = timed(f"load_paths({SHARED_IOCS.name}/): STIX, MISP, YAML feeds", load_paths, [SHARED_IOCS])
     print(f"  {len(shared_feeds)} feeds, {sum(f.count for f in shared_feeds)} indicators, "
           f"{sum(f.skipped for f in shared_feeds)} skipped")
+
+    bundled, _ = timed("bundled_feeds() (manifest, sha256 checks)", bundled_feeds)
+    print(f"  {len(bundled)} feeds, {sum(f.count for f in bundled)} indicators")
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.stix2"

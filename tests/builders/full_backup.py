@@ -46,7 +46,7 @@ THREAT_TEXT = ("ALERT: Apple believes you are being targeted by state-sponsored 
                "remotely compromise the iPhone associated with your Apple ID")
 
 
-def _sms_rows() -> dict[str, list[dict[str, Any]]]:
+def _sms_rows(link: str) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[Any]] = {name: list(values) for name, values in attachment_rows().items()}
     rows["attachment"].append({
         "ROWID": 3, "guid": "at_0_8A1B7B1E-0003", "original_guid": "at_0_8A1B7B1E-0003",
@@ -56,7 +56,7 @@ def _sms_rows() -> dict[str, list[dict[str, Any]]]:
         "transfer_name": "1.gif", "total_bytes": 748, "is_outgoing": 0})
     rows["message_attachment_join"].append({"message_id": 1, "attachment_id": 3})
     messages = [
-        (3, f"Your delivery is late, reschedule: {PLANTED['link']}"),
+        (3, f"Your delivery is late, reschedule: {link}"),
         (4, "Not these: https://notevil-cdn.com/x and http://evil-cdn.com.example.net/y"),
         (5, THREAT_TEXT),
     ]
@@ -75,7 +75,7 @@ def add_everything(builder: BackupBuilder, planted: dict[str, str] = PLANTED) ->
     add_apps(builder)
     builder.add_app(planted["app_id"], version="1.0", name="Agent")
     builder.add_app("com.spy.agent.helper", version="1.0", name="Helper")
-    add_sms(builder, 17, _sms_rows())
+    add_sms(builder, 17, _sms_rows(planted["link"]))
     add_safari_history(builder)
     datausage = datausage_erased_rows()
     datausage["ZPROCESS"] += [datausage_process(4, planted["process"], None, WHEN, WHEN.replace(hour=11)),

@@ -607,7 +607,7 @@ def add_web_artifacts(builder: Any, link: str = "https://lnk.evil-cdn.com/a/7f3e
                       when: datetime = datetime(2021, 7, 1, 10, 0, tzinfo=UTC)) -> None:
     """Put every artifact of this file into a BackupBuilder, each showing `link` once, so an
     end-to-end test, the demo or a benchmark can check that every module surfaces it."""
-    host = link.split("://", 1)[-1].split("/", 1)[0]
+    host = link.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     domain = ".".join(host.split(".")[-2:])
     builder.add_file(SAFARI_DOMAIN, BROWSER_STATE_PATH, safari_browser_state_db([
         {"uuid": "0D6C3A0E-4B7F-4B8A-8B3E-111111111111", "title": "News", "url": "https://news.example.org/",

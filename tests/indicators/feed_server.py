@@ -65,7 +65,7 @@ class FeedServer:
 @contextmanager
 def feed_server() -> Iterator[FeedServer]:
     server = FeedServer()
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server

@@ -119,14 +119,17 @@ class LoadedFeed:
         self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + 1
 
     def add(self, indicators: list[Indicator]) -> None:
-        """Keep the first of each (type, value); later repeats are counted as duplicates."""
-        seen = {(item.type, item.value) for item in self.indicators}
+        """Keep one indicator per (type, value); a repeat is counted as a duplicate and the
+        malware it names is added to the first one's `malwares`."""
+        position = {(item.type, item.value): number for number, item in enumerate(self.indicators)}
         for item in indicators:
             key = (item.type, item.value)
-            if key in seen:
+            if key in position:
                 self.duplicates += 1
+                first = self.indicators[position[key]]
+                self.indicators[position[key]] = first.merged(item)
                 continue
-            seen.add(key)
+            position[key] = len(self.indicators)
             self.indicators.append(item)
             self.counts[item.type] = self.counts.get(item.type, 0) + 1
 

@@ -157,6 +157,9 @@ def add_feed(path: Path, directory: Path | None = None, indicator_type: str | No
     except OSError as error:
         staged.unlink(missing_ok=True)
         raise SpyglassError(f"{path}: cannot add ({error.strerror or error})") from None
+    except SpyglassError as error:  # name the user's file, not the staged copy
+        staged.unlink(missing_ok=True)
+        raise SpyglassError(str(error).replace(str(staged), str(path))) from None
     except BaseException:
         staged.unlink(missing_ok=True)
         raise

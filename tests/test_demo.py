@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spyglass.cli import main
+from spyglass.demo import DEMO_DIR
+from tests.builders.demo import PEGASUS, build_demo
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.skipif(not PEGASUS.exists(), reason="needs ../shared/iocs beside the repository")
+def test_bundled_demo_is_what_the_builder_writes(tmp_path: Path) -> None:
+    # The sample shipped in the package must never drift from the builder that documents it.
+    assert tree(build_demo(tmp_path / "demo")) == tree(DEMO_DIR)
+
+
+def test_demo_shows_real_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo"], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    case_dir = tmp_path / "spyglass-demo-case"
+    rows = [json.loads(line) for line in (case_dir / "detections.jsonl").read_text().splitlines()]
+    hits = {(d["module"], d["indicator"]["value"]) for d in rows if d["kind"] == "indicator"}
+    assert hits == {
+        ("datausage", "bh"), ("idstatuscache", "ameliehaggart@gmail.com"), ("manifest", "roleaccountd.plist"),
+        *((module, "free247downloads.com") for module in (
+            "sms", "safari_history", "safari_browser_state", "chrome_history", "chrome_favicons", "firefox_history",
+            "firefox_favicons", "shortcuts", "whatsapp", "webkit_resource_load_statistics",
+            "webkit_session_resource_log")),
+    }
+    assert "Traces of known spyware were found (Pegasus)" in result.output
+    assert (case_dir / "report.html").exists()
