@@ -264,3 +264,12 @@ indicators:
 def test_parse_feed_index_not_an_index() -> None:
     with pytest.raises(SpyglassError, match="not a feed index"):
         parse_feed_index(b"- a\n- b\n")
+
+
+def test_load_stalkerware_shared_value_keeps_both_apps(tmp_path: Path) -> None:
+    path = tmp_path / "ioc.yaml"
+    path.write_text("- name: Cocospy\n  packages: [com.sc.spyier.v2]\n- name: Spyier\n  packages: [com.sc.spyier.v2]\n")
+    feed = load_stalkerware(path)
+    assert [(item.value, item.malware, item.malwares) for item in feed.indicators] == [
+        ("com.sc.spyier.v2", "Cocospy", ("Cocospy", "Spyier"))]
+    assert (feed.count, feed.duplicates) == (1, 1)
