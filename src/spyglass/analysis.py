@@ -57,7 +57,11 @@ class Analyser:
         self.index = index
         self.heuristics = heuristics
         self.descriptions = descriptions or {}
-        self.wanted = set().union(*(h.heuristic.modules for h in heuristics)) if heuristics else set()
+        # module -> the predicates of the heuristics reading it (None: keep every record)
+        self.wanted: dict[str, list[Any]] = defaultdict(list)
+        for heuristic in heuristics:
+            for module in heuristic.heuristic.modules:
+                self.wanted[module].append(heuristic.heuristic.keep)
         self.kept: dict[str, list[Record]] = defaultdict(list)
         self.detections: list[Detection] = []
         self.short_links: list[dict[str, str]] = []
@@ -65,7 +69,8 @@ class Analyser:
         self.heuristic_results: dict[str, dict[str, Any]] = {}
 
     def add(self, record: Record) -> None:
-        if record.module in self.wanted:
+        keeps = self.wanted.get(record.module)
+        if keeps and any(keep is None or keep(record) for keep in keeps):
             self.kept[record.module].append(record)
         if not record.observables:
             return
@@ -104,7 +109,9 @@ class Analyser:
         for heuristic in self.heuristics:
             found = 0
             try:
-                selected = {name: self.kept.get(name, []) for name in heuristic.heuristic.modules}
+                keep = heuristic.heuristic.keep
+                selected = {name: [r for r in self.kept.get(name, []) if keep is None or keep(r)]
+                            for name in heuristic.heuristic.modules}
                 for detection in heuristic.check(selected):
                     self.detections.append(detection)
                     found += 1

@@ -5,8 +5,10 @@ A heuristic file under `spyglass/heuristics/` defines
     HEURISTIC = Heuristic(name=..., description=..., modules=frozenset({"datausage", ...}))
     def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]: ...
 
-`records` maps each module named in `modules` to all of that module's records (an empty
-sequence when the module found nothing). Heuristics run on records only, so a finished case
+`records` maps each module named in `modules` to that module's records (an empty sequence
+when the module found nothing). A heuristic that needs only a few records of a large module
+(the Manifest's hundreds of thousands of rows) says which with `keep`, a predicate applied
+as records stream by, so a check keeps in memory only what some heuristic will read. Heuristics run on records only, so a finished case
 is re-checked by them without the device. Each finding is `suspicious(...)`, with a reason
 a non-expert can read.
 """
@@ -28,6 +30,7 @@ class Heuristic:
     name: str
     description: str
     modules: frozenset[str]
+    keep: Callable[[Record], bool] | None = None   # None: every record of `modules`
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ HEURISTIC = Heuristic(
     name="crash_reporter_disabled",
     description="Crash reporting disabled through the crash reporter preferences",
     modules=frozenset({"crash_reporter_prefs", "manifest"}),
+    # Of the Manifest, only the crash reporter's own file matters.
+    keep=lambda record: record.module != "manifest" or record.fields.get("relative_path") == RELATIVE_PATH,
 )
 
 FILE_NAME = "com.apple.CrashReporter.plist"

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from spyglass.detections import Detection
 from spyglass.heuristics import Heuristic, suspicious
@@ -37,6 +38,7 @@ HEURISTIC = Heuristic(
     name="operation_triangulation",
     description="Operation Triangulation pattern (Kaspersky triangle_check rules)",
     modules=frozenset({"manifest", "datausage", "os_analytics_ad_daily", "locationd_clients"}),
+    keep=lambda record: record.module != "manifest" or _watched(record.fields),
 )
 
 EXACT_PROCESSES = frozenset({"BackupAgent"})
@@ -108,11 +110,17 @@ def _exact(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
                 severity="high", observable=Observable("process", name))
 
 
+def _watched(fields: Mapping[str, Any]) -> bool:
+    """A Manifest entry the pattern watches: the settings files or an SMS attachment folder."""
+    domain, path = fields.get("domain"), fields.get("relative_path") or ""
+    return (domain, path) in WATCHED_FILES or (domain == SMS_ATTACHMENTS[0] and path.startswith(SMS_ATTACHMENTS[1]))
+
+
 def _events(records: Mapping[str, Sequence[Record]]) -> Iterator[Event]:
     for record in records.get("manifest", ()):
         fields = record.fields
-        domain, path = fields.get("domain"), fields.get("relative_path") or ""
-        if (domain, path) in WATCHED_FILES or (domain == SMS_ATTACHMENTS[0] and path.startswith(SMS_ATTACHMENTS[1])):
+        path = fields.get("relative_path") or ""
+        if _watched(fields):
             for field_name, change in FILE_TIMES:
                 moment = _time(fields.get(field_name))
                 if moment:

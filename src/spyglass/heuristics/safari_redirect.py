@@ -21,6 +21,7 @@ HEURISTIC = Heuristic(
     name="safari_redirect",
     description="Safari visit redirected within a second to an unrelated domain",
     modules=frozenset({"safari_history"}),
+    keep=lambda record: bool(record.fields.get("redirect_destination_url") or record.fields.get("redirect_source_url")),
 )
 
 MAX_SECONDS = 1.0

@@ -20,6 +20,7 @@ HEURISTIC = Heuristic(
     name="threat_notification",
     description="Apple threat notification received",
     modules=frozenset({"sms"}),
+    keep=lambda record: is_notification(record),
 )
 
 # Phrases of Apple's own notification text, lower case, spaces and quotes normalised.
@@ -35,14 +36,22 @@ _SPACES = re.compile(r"\s+")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-", "\u00a0": " "})
 
 
+def _sender(record: Record) -> str:
+    return str(record.fields.get("handle") or "").lower().removeprefix("mailto:")
+
+
+def is_notification(record: Record) -> bool:
+    """A received message from Apple's threat-notification sender or with its wording."""
+    if record.fields.get("is_from_me"):
+        return False
+    text = _SPACES.sub(" ", str(record.fields.get("text") or "").translate(_QUOTES).lower())
+    return _sender(record) in SENDERS or any(phrase in text for phrase in PHRASES)
+
+
 def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
     for record in records.get("sms", ()):
-        fields = record.fields
-        if fields.get("is_from_me"):
-            continue
-        handle = str(fields.get("handle") or "").lower().removeprefix("mailto:")
-        text = _SPACES.sub(" ", str(fields.get("text") or "").translate(_QUOTES).lower())
-        if handle in SENDERS or any(phrase in text for phrase in PHRASES):
+        if is_notification(record):
+            handle = _sender(record)
             yield suspicious(
                 HEURISTIC, record,
                 "Apple threat notification received: Apple warned that this person is targeted by "
