@@ -7,6 +7,7 @@ OUT/timeline_detected.csv. Reports are rendered from this folder alone.
 from __future__ import annotations
 
 import csv
+import heapq
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from spyglass.records import Record, iso_utc
 TIMELINE_COLUMNS = ["datetime", "timestamp_desc", "message", "module", "source"]
 DETECTED_COLUMNS = TIMELINE_COLUMNS + ["severity", "kind"]
 MAX_TIMELINE_MESSAGE = 2000
+TIMELINE_RUN = 200_000
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -57,11 +59,17 @@ def prepare_output(out: Path, force: bool, evidence: Path | None = None) -> Path
 
 
 class CaseWriter:
-    """Streams records to records/MODULE.jsonl and keeps the timeline rows to sort at the end."""
+    """Streams records to records/MODULE.jsonl and the timeline rows to sorted runs on disk.
+
+    Timeline rows are sorted in runs of TIMELINE_RUN rows, each run written to a temporary
+    file in the case folder, and the runs merged at the end: a case of millions of records
+    is written in bounded memory.
+    """
 
     def __init__(self, out: Path) -> None:
         self.out = out
         self.timeline: list[tuple[str, str, str, str, str]] = []
+        self.runs: list[Path] = []
         self._handle: IO[str] | None = None
 
     def begin_module(self, name: str) -> None:
@@ -76,6 +84,27 @@ class CaseWriter:
         if data["timestamp"]:
             self.timeline.append((data["timestamp"], record.timestamp_desc,
                                   record.message[:MAX_TIMELINE_MESSAGE], record.module, record.source))
+            if len(self.timeline) >= TIMELINE_RUN:
+                self._spill()
+
+    def _spill(self) -> None:
+        self.timeline.sort()
+        run = self.out / f".timeline-run-{len(self.runs)}.tmp"
+        with run.open("w", encoding="utf-8", newline="\n") as handle:
+            for row in self.timeline:
+                handle.write(dumps(row) + "\n")
+        self.runs.append(run)
+        self.timeline = []
+
+    def _sorted_rows(self) -> Iterator[tuple[Any, ...]]:
+        self.timeline.sort()
+        handles = [run.open(encoding="utf-8") for run in self.runs]
+        try:
+            streams = [(tuple(json.loads(line)) for line in handle) for handle in handles]
+            yield from heapq.merge(self.timeline, *streams)
+        finally:
+            for handle in handles:
+                handle.close()
 
     def end_module(self) -> None:
         if self._handle is not None:
@@ -85,9 +114,10 @@ class CaseWriter:
     def finish(self, case: dict[str, Any], detections: list[Detection]) -> None:
         self.end_module()
         write_detections(self.out, detections)
-        self.timeline.sort()
-        write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS, self.timeline)
-        self.timeline = []
+        write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS, self._sorted_rows())
+        for run in self.runs:
+            run.unlink(missing_ok=True)
+        self.timeline, self.runs = [], []
         write_case_json(self.out, case)
 
 

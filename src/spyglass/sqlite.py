@@ -89,12 +89,12 @@ class Database:
             raise EvidenceError(f"{source}: not a SQLite database")
         if wal:
             data = apply_wal(data, wal)
-        # Bytes 18-19 say "WAL mode"; an in-memory database cannot be in WAL mode.
-        buffer = bytearray(data)
-        buffer[18:20] = b"\x01\x01"
+        if data[18:20] != b"\x01\x01":
+            # Bytes 18-19 say "WAL mode", which an in-memory database cannot open: say "legacy".
+            data = b"".join((data[:18], b"\x01\x01", data[20:]))
         self.connection = sqlite3.connect(":memory:", check_same_thread=False)
         try:
-            self.connection.deserialize(bytes(buffer))
+            self.connection.deserialize(data)
             for pragma in ("trusted_schema=OFF", "query_only=ON", "cell_size_check=ON", "mmap_size=0"):
                 self.connection.execute(f"PRAGMA {pragma}")
             self.connection.row_factory = sqlite3.Row
