@@ -14,23 +14,21 @@ from typing import Any
 _TRAILER = struct.Struct(">6xBBQQQ")
 
 
+_INT_CODES = {1: "B", 2: "H", 4: "L", 8: "Q"}
+
+
 class _Reader:
     def __init__(self, data: bytes) -> None:
         if len(data) < 40 or not data.startswith(b"bplist00"):
             raise ValueError("not a binary plist")
         self.data = data
-        self.offset_size, self.ref_size, count, self.top, table = _TRAILER.unpack_from(data, len(data) - 32)
-        if not (1 <= self.offset_size <= 8 and 1 <= self.ref_size <= 8) or table + count * self.offset_size > len(data):
+        offset_size, self.ref_size, count, self.top, table = _TRAILER.unpack_from(data, len(data) - 32)
+        code = _INT_CODES.get(offset_size)
+        self.ref_code = _INT_CODES.get(self.ref_size)
+        if code is None or self.ref_code is None or count > 65536 or table + count * offset_size > len(data):
             raise ValueError("bad trailer")
-        self.count, self.table = count, table
-
-    def _uint(self, at: int, size: int) -> int:
-        return int.from_bytes(self.data[at:at + size], "big")
-
-    def offset(self, ref: int) -> int:
-        if ref >= self.count:
-            raise ValueError("reference out of range")
-        return self._uint(self.table + ref * self.offset_size, self.offset_size)
+        # One struct call for the whole offset table: MBFile archives are read by the hundred thousand.
+        self.offsets = struct.unpack_from(f">{count}{code}", data, table)
 
     def _length(self, at: int) -> tuple[int, int]:
         low = self.data[at] & 0x0F
@@ -40,10 +38,10 @@ class _Reader:
         if marker >> 4 != 0x1:
             raise ValueError("bad length")
         size = 1 << (marker & 0x0F)
-        return self._uint(at + 2, size), at + 2 + size
+        return int.from_bytes(self.data[at + 2:at + 2 + size], "big"), at + 2 + size
 
-    def refs(self, ref: int, kind: int) -> list[int]:
-        at = self.offset(ref)
+    def refs(self, ref: int, kind: int) -> tuple[int, ...]:
+        at = self.offsets[ref]
         if self.data[at] >> 4 != kind:
             raise ValueError("unexpected object kind")
         length, start = self._length(at)
@@ -51,35 +49,39 @@ class _Reader:
             raise ValueError("container too large")
         if kind == 0xD:
             length *= 2  # a dictionary lists its key references, then its value references
-        return [self._uint(start + i * self.ref_size, self.ref_size) for i in range(length)]
+        return struct.unpack_from(f">{length}{self.ref_code}", self.data, start)
 
     def scalar(self, ref: int) -> Any:
-        at = self.offset(ref)
-        marker = self.data[at]
+        data = self.data
+        at = self.offsets[ref]
+        marker = data[at]
         kind, low = marker >> 4, marker & 0x0F
         if kind == 0x1:
             size = 1 << low
-            return int.from_bytes(self.data[at + 1:at + 1 + size], "big", signed=size >= 8)
+            return int.from_bytes(data[at + 1:at + 1 + size], "big", signed=size >= 8)
+        if kind == 0x5 and low != 0x0F:
+            return data[at + 1:at + 1 + low].decode("ascii")
         if kind == 0x8:
-            return ("uid", self._uint(at + 1, low + 1))
+            return ("uid", int.from_bytes(data[at + 1:at + 2 + low], "big"))
         if kind in (0x4, 0x5, 0x6):
             length, start = self._length(at)
             if kind == 0x4:
-                return self.data[start:start + length]
+                return data[start:start + length]
             if kind == 0x5:
-                return self.data[start:start + length].decode("ascii")
-            return self.data[start:start + 2 * length].decode("utf-16-be")
+                return data[start:start + length].decode("ascii")
+            return data[start:start + 2 * length].decode("utf-16-be")
         if kind == 0x0:
             return {0x8: False, 0x9: True}.get(low)
         if kind == 0x2:
-            return struct.unpack(">d" if low == 3 else ">f", self.data[at + 1:at + 1 + (1 << low)])[0]
+            return struct.unpack(">d" if low == 3 else ">f", data[at + 1:at + 1 + (1 << low)])[0]
         raise ValueError("container where a scalar was expected")
 
     def dict(self, ref: int) -> dict[str, int]:
         """Keys (strings) to value references."""
         refs = self.refs(ref, 0xD)
         half = len(refs) // 2
-        return {self.scalar(key): value for key, value in zip(refs[:half], refs[half:], strict=True)}
+        scalar = self.scalar
+        return {scalar(key): value for key, value in zip(refs[:half], refs[half:], strict=True)}
 
 
 def read_mbfile(blob: bytes) -> dict[str, Any] | None:
@@ -98,7 +100,7 @@ def read_mbfile(blob: bytes) -> dict[str, Any] | None:
                 if key == "$class" or value[1] >= len(objects):
                     continue
                 target = objects[value[1]]
-                if reader.data[reader.offset(target)] >> 4 == 0xD:
+                if reader.data[reader.offsets[target]] >> 4 == 0xD:
                     holder = reader.dict(target)
                     data_ref = holder.get("NS.data", holder.get("NS.bytes"))
                     value = reader.scalar(data_ref) if data_ref is not None else None

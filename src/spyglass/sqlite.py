@@ -11,6 +11,7 @@ import sqlite3
 import struct
 from array import array
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from spyglass.errors import EvidenceError
@@ -79,7 +80,8 @@ def _wal_checksum(data: bytes, s1: int, s2: int, big_endian: bool) -> tuple[int,
 
 
 class Database:
-    """A read-only, in-memory SQLite database built from evidence bytes."""
+    """A read-only SQLite database from evidence: bytes deserialised in memory, or a plain file
+    opened read-only and immutable (SQLite then neither writes nor creates files beside it)."""
 
     def __init__(self, data: bytes, source: str, wal: bytes | None = None) -> None:
         self.source = source
@@ -92,19 +94,52 @@ class Database:
         if data[18:20] != b"\x01\x01":
             # Bytes 18-19 say "WAL mode", which an in-memory database cannot open: say "legacy".
             data = b"".join((data[:18], b"\x01\x01", data[20:]))
-        self.connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
         try:
-            self.connection.deserialize(data)
+            connection.deserialize(data)
+        except sqlite3.Error as exc:
+            connection.close()
+            raise EvidenceError(f"{source}: corrupt SQLite database ({exc})") from exc
+        self._prepare(connection)
+
+    @classmethod
+    def open_file(cls, path: Path, source: str) -> Database:
+        """Open a plain evidence file in place, without copying it into memory (large Manifest.db).
+
+        Only for files with no -wal to apply: `immutable=1` makes SQLite ignore journals.
+        """
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+        if not header:
+            raise EvidenceError(f"{source}: empty file, not a SQLite database")
+        if header != SQLITE_MAGIC:
+            raise EvidenceError(f"{source}: not a SQLite database")
+        database = cls.__new__(cls)
+        database.source = source
+        uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+        try:
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise EvidenceError(f"{source}: cannot open as SQLite ({exc})") from exc
+        database._prepare(connection)
+        return database
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        try:
             for pragma in ("trusted_schema=OFF", "query_only=ON", "cell_size_check=ON", "mmap_size=0"):
-                self.connection.execute(f"PRAGMA {pragma}")
-            self.connection.row_factory = sqlite3.Row
+                connection.execute(f"PRAGMA {pragma}")
+            connection.row_factory = sqlite3.Row
             self._objects = {
-                name: kind for kind, name in self.connection.execute(
+                name: kind for kind, name in connection.execute(
                     "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')")
             }
         except sqlite3.Error as exc:
-            self.connection.close()
-            raise EvidenceError(f"{source}: corrupt SQLite database ({exc})") from exc
+            connection.close()
+            raise EvidenceError(f"{self.source}: corrupt SQLite database ({exc})") from exc
 
     def tables(self) -> set[str]:
         """Names of the real tables (views excluded)."""

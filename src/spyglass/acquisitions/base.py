@@ -55,10 +55,8 @@ class EvidenceFile:
         return self.acquisition.open(self)
 
     def sqlite(self) -> Database:
-        """The file as a read-only in-memory database, its -wal applied, declared tables checked."""
-        wal_file = self.acquisition.companion(self, "-wal")
-        wal = wal_file.read_bytes(MAX_SQLITE_BYTES) if wal_file else None
-        database = Database(self.read_bytes(MAX_SQLITE_BYTES), self.source, wal)
+        """The file as a read-only database, its -wal applied, declared tables checked."""
+        database = self.acquisition.sqlite(self)
         if self.artifact is not None:
             database.require(self.artifact.tables)
         return database
@@ -104,6 +102,12 @@ class Acquisition(ABC):
         """A file stored beside `file` under the same name plus `suffix` (sqlite -wal)."""
         return None
 
+    def sqlite(self, file: EvidenceFile) -> Database:
+        """`file` as a read-only database; by default deserialised in memory with its -wal applied."""
+        wal_file = self.companion(file, "-wal")
+        wal = wal_file.read_bytes(MAX_SQLITE_BYTES) if wal_file else None
+        return Database(self.read_bytes(file, MAX_SQLITE_BYTES), file.source, wal)
+
     def read_bytes(self, file: EvidenceFile, limit: int = MAX_TEXT_BYTES) -> bytes:
         data = self._read(file, limit)
         if file.source not in self.inputs:
@@ -121,6 +125,23 @@ class Acquisition(ABC):
 
     def close(self) -> None:  # noqa: B027 - most acquisitions hold nothing open
         """Release what the acquisition holds open."""
+
+
+def hash_file(path: Path, limit: int, source: str) -> tuple[str, int]:
+    """sha256 and size of a regular file, read in chunks; refused over `limit` bytes."""
+    digest = hashlib.sha256()
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise EvidenceError(f"{source}: not a regular file")
+        size = path.stat().st_size
+        if size > limit:
+            raise EvidenceError(f"{source}: {size} bytes is over the {limit} byte bound")
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    return digest.hexdigest(), size
 
 
 def read_file_bounded(path: Path, limit: int, source: str) -> bytes:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, Acquisition, EvidenceFile, read_file_bounded
+from spyglass.acquisitions.base import IOS_BACKUP, Acquisition, EvidenceFile, hash_file, read_file_bounded
 from spyglass.bplist import read_mbfile
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES, MAX_SQLITE_BYTES
@@ -167,12 +167,16 @@ class IOSBackup(Acquisition):
 
     def _open_manifest_db(self) -> Database:
         path = self.root / "Manifest.db"
-        data = read_file_bounded(path, MAX_SQLITE_BYTES, "Manifest.db")
-        self.record_input("Manifest.db", hashlib.sha256(data).hexdigest(), len(data))
-        if self.decryptor is not None:
-            data = self.decryptor.decrypt_manifest(data)
         try:
-            database = Database(data, "Manifest.db")
+            if self.decryptor is None:
+                # Plain: opened in place, read-only and immutable; a full phone's Manifest.db is
+                # hundreds of megabytes and need not be copied into memory.
+                self.record_input("Manifest.db", *hash_file(path, MAX_SQLITE_BYTES, "Manifest.db"))
+                database = Database.open_file(path, "Manifest.db")
+            else:
+                data = read_file_bounded(path, MAX_SQLITE_BYTES, "Manifest.db")
+                self.record_input("Manifest.db", hashlib.sha256(data).hexdigest(), len(data))
+                database = Database(self.decryptor.decrypt_manifest(data), "Manifest.db")
             database.require({"Files": {"fileID", "domain", "relativePath", "flags", "file"}})
         except EvidenceError as exc:
             raise EvidenceError(f"The backup's Manifest.db cannot be read: {exc}") from exc
@@ -243,6 +247,17 @@ class IOSBackup(Acquisition):
                 if entry.source not in found:
                     found[entry.source] = self.evidence_file(entry, artifact)
         return list(found.values())
+
+    def sqlite(self, file: EvidenceFile) -> Database:
+        """Plain backup files without a -wal are opened in place; others deserialised in memory."""
+        if self.decryptor is None and isinstance(file.key, ManifestEntry) and not self.companion(file, "-wal"):
+            path = self.blob_path(file.key)
+            if path is None:
+                raise EvidenceError(f"{file.source}: listed in Manifest.db but its file {file.key.file_id} is missing")
+            if file.source not in self.inputs:
+                self.record_input(file.source, *hash_file(path, MAX_SQLITE_BYTES, file.source))
+            return Database.open_file(path, file.source)
+        return super().sqlite(file)
 
     def companion(self, file: EvidenceFile, suffix: str) -> EvidenceFile | None:
         if not isinstance(file.key, ManifestEntry):
