@@ -43,3 +43,19 @@ def test_case_reading_refuses_junk(tmp_path: Path) -> None:
     (tmp_path / "detections.jsonl").write_text('{"kind": "indicator"}\n')
     with pytest.raises(SpyglassError, match="not a spyglass finding"):
         read_detections(tmp_path)
+
+
+def test_dumps_survives_what_orjson_refuses() -> None:
+    assert case_module.dumps({"lone": "\ud800", "big": 2**70, "raw": b"\x00\xff", 1: "x"}) == \
+        '{"lone":"\\ud800","big":1180591620717411303424,"raw":"00ff","1":"x"}'
+
+
+def test_case_with_lone_surrogates_is_written(tmp_path: Path) -> None:
+    out = prepare_output(tmp_path / "case", force=False)
+    writer = CaseWriter(out)
+    writer.begin_module("sms")
+    writer.write_record(Record(datetime(2021, 7, 1, tzinfo=UTC), "sent", "bad \ud800 text", {"t": "\udfff"},
+                               module="sms", source="sms.db"))
+    writer.finish({"tool": {}, "verdict": "x \ud800"}, [])
+    assert "bad \\ud800 text" in (out / "timeline.csv").read_text(encoding="utf-8")
+    assert read_case(out)["verdict"] == "x \ud800"

@@ -77,3 +77,11 @@ def test_database_is_read_only() -> None:
     database = Database(build_sqlite("CREATE TABLE t (id INTEGER);"), "t.db")
     with pytest.raises(sqlite3.OperationalError):
         database.connection.execute("INSERT INTO t VALUES (1)")
+
+
+def test_database_invalid_utf8_text_is_replaced_not_fatal() -> None:
+    def populate(connection: sqlite3.Connection) -> None:
+        connection.execute("INSERT INTO message VALUES (1, CAST(X'6869FF21' AS TEXT))")
+        connection.execute("INSERT INTO message VALUES (2, 'fine')")
+    database = Database(build_sqlite("CREATE TABLE message (ROWID INTEGER, text TEXT);", populate=populate), "sms.db")
+    assert [tuple(r) for r in database.rows("SELECT * FROM message ORDER BY ROWID")] == [(1, "hi\ufffd!"), (2, "fine")]

@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from spyglass.detections import Detection
+
+try:
+    import orjson
+except ImportError:  # optional: the standard library writes the same JSON, more slowly
+    orjson = None
 from spyglass.errors import SpyglassError
 from spyglass.records import Record, iso_utc
 
@@ -35,7 +40,14 @@ def _json_default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_default, separators=(",", ":"))
+    """One JSON line. orjson, where installed, is several times faster on millions of records."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # integers beyond 64 bits and other values orjson refuses
+            pass
+    # ASCII escapes keep lone surrogates (hostile text) writable as UTF-8.
+    return json.dumps(value, ensure_ascii=True, default=_json_default, separators=(",", ":"))
 
 
 def prepare_output(out: Path, force: bool, evidence: Path | None = None) -> Path:
@@ -150,7 +162,7 @@ class _atomic:
         self.temporary = path.with_name(f".{path.name}.tmp")
 
     def __enter__(self) -> IO[str]:
-        self.handle = self.temporary.open("w", encoding="utf-8", newline=self.newline)
+        self.handle = self.temporary.open("w", encoding="utf-8", errors="backslashreplace", newline=self.newline)
         return self.handle
 
     def __exit__(self, kind: Any, *_: Any) -> None:

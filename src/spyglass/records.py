@@ -71,11 +71,10 @@ def iso_utc(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a trailing Z, seconds precision unless there are microseconds."""
     if moment is None:
         return None
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}"
-    return text + "Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat is several times faster than strftime; this runs for every record.
+    return moment.replace(tzinfo=None).isoformat() + "Z"
 
 
 def parse_iso(text: str) -> datetime:

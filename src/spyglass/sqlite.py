@@ -79,6 +79,10 @@ def _wal_checksum(data: bytes, s1: int, s2: int, big_endian: bool) -> tuple[int,
     return s1, s2
 
 
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
 class Database:
     """A read-only SQLite database from evidence: bytes deserialised in memory, or a plain file
     opened read-only and immutable (SQLite then neither writes nor creates files beside it)."""
@@ -133,6 +137,9 @@ class Database:
             for pragma in ("trusted_schema=OFF", "query_only=ON", "cell_size_check=ON", "mmap_size=0"):
                 connection.execute(f"PRAGMA {pragma}")
             connection.row_factory = sqlite3.Row
+            # Text that is not valid UTF-8 (hostile or damaged) is read with replacement
+            # characters instead of failing the whole query.
+            connection.text_factory = _decode_text
             self._objects = {
                 name: kind for kind, name in connection.execute(
                     "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')")

@@ -130,7 +130,7 @@ code{overflow-wrap:anywhere}
 def write_html(case_dir: Path, out: Path | None = None) -> Path:
     """Render the report of `case_dir` to `out` (default: case_dir/report.html)."""
     target = out if out is not None else case_dir / "report.html"
-    target.write_text(render_html(case_dir), encoding="utf-8")
+    target.write_text(render_html(case_dir), encoding="utf-8", errors="backslashreplace")
     return target
 
 

@@ -56,7 +56,7 @@ def write_sightings(case_dir: Path, out: Path | None = None) -> Path:
     """Write the sightings bundle of `case_dir` to `out` (default: case_dir/sightings.stix2)."""
     target = out if out is not None else case_dir / "sightings.stix2"
     bundle = sightings_bundle(read_case(case_dir), read_detections(case_dir))
-    target.write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    target.write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", errors="backslashreplace")
     return target
 
 
