@@ -26,7 +26,7 @@ ARTIFACT = Artifact(
     kinds=frozenset({IOS_BACKUP, IOS_FS}),
     backup=(("AppDomain-com.google.chrome.ios", "Library/Application Support/Google/Chrome/*/Favicons"),),
     fs=("private/var/mobile/Containers/Data/Application/*/Library/Application Support/Google/Chrome/*/Favicons",),
-    tables={"icon_mapping": {"page_url", "icon_id"}, "favicons": {"id", "url"}},
+    tables={"icon_mapping": {"id", "page_url", "icon_id"}, "favicons": {"id", "url"}},
     os_versions="iOS 12-18",
 )
 

@@ -28,7 +28,7 @@ ARTIFACT = Artifact(
             ("AppDomainGroup-group.org.mozilla.ios.*", "profile.profile/browser.db")),
     fs=("private/var/mobile/Containers/Shared/AppGroup/*/Profile.profile/browser.db",
         "private/var/mobile/Containers/Shared/AppGroup/*/profile.profile/browser.db"),
-    tables={"favicons": {"id", "url"}},
+    tables={"favicons": {"id", "url", "date"}},
     os_versions="iOS 9-17",
 )
 

@@ -1,0 +1,104 @@
+"""Every module meets hostile files at each of its paths: empty, random bytes, a truncated
+SQLite header, and plists of the wrong shape. The runner always survives; what is checked
+here is that the module fails *cleanly* (an EvidenceError naming the file, or no records),
+never with a Python bug such as TypeError or AttributeError."""
+
+from __future__ import annotations
+
+import plistlib
+import random
+from pathlib import Path
+
+import pytest
+
+from spyglass.acquisitions.ios_backup import IOSBackup
+from spyglass.modules import Module, discover
+from spyglass.runner import ModuleResult, run_module
+from tests.builders.ios_backup import BackupBuilder
+
+BUG_TYPES = ("TypeError", "AttributeError", "KeyError", "IndexError", "ValueError", "UnboundLocalError",
+             "NameError", "AssertionError", "ZeroDivisionError", "OverflowError", "RecursionError",
+             "UnicodeDecodeError", "UnicodeEncodeError", "OperationalError", "DatabaseError")
+rng = random.Random(20210718)
+PAYLOADS = {
+    "empty": b"",
+    "random": bytes(rng.randrange(256) for _ in range(4096)),
+    "sqlite_header_only": b"SQLite format 3\x00" + bytes(84),
+    "truncated_bplist": plistlib.dumps({"a": list(range(50))}, fmt=plistlib.FMT_BINARY)[:-20],
+    "plist_list": plistlib.dumps([1, "two", {"three": [3.0]}], fmt=plistlib.FMT_BINARY),
+    "plist_string": plistlib.dumps("just a string", fmt=plistlib.FMT_XML),
+    "plist_odd_values": plistlib.dumps({"a": {"b": [b"\x00", 1.5, True]}, "c": [[[]]], "LookupDate": "x",
+                                        "com.apple.madrid": ["not", "a", "dict"], "netUsageBaseline": 7,
+                                        "ProfileEvents": {"x": 1}}, fmt=plistlib.FMT_BINARY),
+    "xml_entity_bomb": (b'<?xml version="1.0"?><!DOCTYPE plist [<!ENTITY a "aaaaaaaaaa">'
+                        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><plist><string>&b;</string></plist>'),
+}
+
+
+def concrete(pattern: str) -> str:
+    return pattern.replace("*", "x").replace("?", "x")
+
+
+def ios_backup_modules() -> list[Module]:
+    return [m for m in discover("ios") if m.artifact.backup]
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_every_module_fails_cleanly_on_hostile_files(tmp_path: Path, payload: str) -> None:
+    builder = BackupBuilder()
+    paths = {(concrete(d), concrete(p)) for m in ios_backup_modules() for d, p in m.artifact.backup}
+    for domain, relative_path in sorted(paths):
+        builder.add_file(domain, relative_path, PAYLOADS[payload])
+    backup = IOSBackup(builder.build(tmp_path / "backup"))
+    bugs = []
+    for module in ios_backup_modules():
+        result = ModuleResult(module.name, module.artifact.description)
+        records = list(run_module(module, backup, result))
+        for error in result.errors:
+            message = error.split(": ", 1)[1] if ": " in error else error
+            if message.startswith(BUG_TYPES):
+                bugs.append(f"{module.name}: {error}")
+        assert result.status in ("ok", "error", "not present"), module.name
+        assert all(record.module == module.name for record in records)
+    assert bugs == []
+
+
+HOSTILE_VALUES = [None, "", "x" * 5000, b"\x00\xff" * 100, -1, 2**63 - 1, -(2**63), 1e308, float("nan"),
+                  "\u202eevil\u0000", "1e999", "2021-07-01", "mailto:\x00@", "../../etc/passwd"]
+
+
+def hostile_database(tables: dict[str, set[str]]) -> bytes:
+    """The declared tables, every column untyped, each row one hostile value in every column."""
+    import sqlite3
+
+    connection = sqlite3.connect(":memory:")
+    for table, columns in tables.items():
+        names = sorted(columns)
+        connection.execute(f'CREATE TABLE "{table}" ({", ".join(f"{c!r}" for c in names)})')
+        for value in HOSTILE_VALUES:
+            connection.execute(f'INSERT INTO "{table}" VALUES ({", ".join("?" for _ in names)})',
+                               [value] * len(names))
+    connection.commit()
+    data = connection.serialize()
+    connection.close()
+    return data
+
+
+def test_every_sqlite_module_survives_type_confused_rows(tmp_path: Path) -> None:
+    builder = BackupBuilder()
+    seen: set[tuple[str, str]] = set()
+    modules = [m for m in ios_backup_modules() if m.artifact.tables]
+    for module in modules:
+        for domain, relative_path in module.artifact.backup:
+            key = (concrete(domain), concrete(relative_path))
+            if key not in seen:
+                seen.add(key)
+                builder.add_file(*key, hostile_database(module.artifact.tables))
+    backup = IOSBackup(builder.build(tmp_path / "backup"))
+    bugs = []
+    for module in modules:
+        result = ModuleResult(module.name, module.artifact.description)
+        list(run_module(module, backup, result))
+        bugs += [f"{module.name}: {e}" for e in result.errors
+                 if (e.split(": ", 1)[1] if ": " in e else e).startswith(BUG_TYPES)]
+    assert bugs == []
