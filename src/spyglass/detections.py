@@ -72,3 +72,31 @@ class Detection:
 def timestamp_of(data: dict[str, Any]) -> datetime | None:
     stamp = data.get("timestamp")
     return parse_iso(stamp) if stamp else None
+
+
+@dataclass
+class FindingGroup:
+    """Findings that say the same thing (same kind, severity, module and message), as a reader sees
+    them: a process seen in 80 network-usage rows is one finding, seen 80 times."""
+
+    first: Detection
+    count: int
+    earliest: datetime | None
+    latest: datetime | None
+
+
+def group_findings(detections: list[Detection]) -> list[FindingGroup]:
+    """Groups in the order of their first detection (detections come most severe first)."""
+    groups: dict[tuple[str, str, str, str], FindingGroup] = {}
+    for detection in detections:
+        key = (detection.kind, detection.severity, detection.module, detection.message)
+        when = detection.record.timestamp
+        group = groups.get(key)
+        if group is None:
+            groups[key] = FindingGroup(detection, 1, when, when)
+            continue
+        group.count += 1
+        if when is not None:
+            group.earliest = when if group.earliest is None else min(group.earliest, when)
+            group.latest = when if group.latest is None else max(group.latest, when)
+    return list(groups.values())

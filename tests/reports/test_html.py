@@ -194,3 +194,11 @@ def test_render_html_not_a_case(tmp_path: Path) -> None:
     from spyglass.errors import SpyglassError
     with pytest.raises(SpyglassError):
         render_html(tmp_path)
+
+
+def test_render_html_repeated_findings_grouped(tmp_path: Path) -> None:
+    detections = [sms_link(when=datetime(2021, 7, day, 10, 0, tzinfo=UTC)) for day in (3, 1, 2)] + [process_match()]
+    page = render_html(make_case(tmp_path / "out", CASE, detections))
+    assert page.count("<article") == 2
+    assert "3 times (details below are of the first)" in page
+    assert "2021-07-01 10:00:00 UTC to 2021-07-03 10:00:00 UTC" in page

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass.case import read_case, read_detections
-from spyglass.detections import INDICATOR, SEVERITIES, SUSPICIOUS, Detection
+from spyglass.detections import INDICATOR, SEVERITIES, SUSPICIOUS, Detection, FindingGroup, group_findings
 
 MAX_FINDINGS_SHOWN = 2000
 MAX_TEXT_CHARS = 2000
@@ -244,21 +244,26 @@ def _findings(detections: list[Detection], descriptions: dict[str, str]) -> str:
     if not detections:
         lines.append("<p>None.</p></section>")
         return "\n".join(lines)
-    for detection in detections[:MAX_FINDINGS_SHOWN]:
-        lines.append(_finding(detection, descriptions))
-    if len(detections) > MAX_FINDINGS_SHOWN:
-        lines.append(f"<p><strong>{len(detections) - MAX_FINDINGS_SHOWN} more findings are not shown "
+    groups = group_findings(detections)
+    for group in groups[:MAX_FINDINGS_SHOWN]:
+        lines.append(_finding(group, descriptions))
+    if len(groups) > MAX_FINDINGS_SHOWN:
+        lines.append(f"<p><strong>{len(groups) - MAX_FINDINGS_SHOWN} more findings are not shown "
                      f"here.</strong> All {len(detections)} are in detections.jsonl in the case folder.</p>")
     lines.append("</section>")
     return "\n".join(lines)
 
 
-def _finding(detection: Detection, descriptions: dict[str, str]) -> str:
+def _finding(group: FindingGroup, descriptions: dict[str, str]) -> str:
+    detection = group.first
     severity = detection.severity if detection.severity in SEVERITIES else "unknown"
     kind = "Known spyware trace" if detection.kind == INDICATOR else "Suspicious sign"
     indicator = _dict(detection.indicator)
+    when = _when(group.earliest) or "time unknown"
+    if group.latest and group.latest != group.earliest:
+        when = f"{when} to {_when(group.latest)}"
     rows: list[tuple[str, Any]] = [
-        ("When", _when(detection.record.timestamp) or "time unknown"),
+        ("When", when),
         ("Found in", f"{descriptions[detection.module]} ({detection.module})"
          if descriptions.get(detection.module) else detection.module),
         ("File on the phone", detection.source),
@@ -271,6 +276,8 @@ def _finding(detection: Detection, descriptions: dict[str, str]) -> str:
         rows.append(("From the list", indicator.get("feed")))
     if detection.heuristic:
         rows.append(("Check", detection.heuristic))
+    if group.count > 1:
+        rows.append(("Seen", f"{group.count} times (details below are of the first)"))
     return "\n".join([
         f"<article class=\"finding sev-{severity}\">",
         f"<h3><span class=\"badge {severity}\">{_text(detection.severity)}</span>{_text(kind)}: "

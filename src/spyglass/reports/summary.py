@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from spyglass.case import read_case, read_detections
-from spyglass.detections import INDICATOR, Detection
+from spyglass.detections import INDICATOR, Detection, group_findings
 
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
 STATUS_STYLES = {"ok": "green", "not present": "dim", "error": "bold red"}
@@ -74,28 +75,6 @@ def _feeds(console: Console, case: dict[str, Any]) -> None:
     console.print(f"Indicators: {total} from {len(feeds)} feeds{newest}")
 
 
-def group_findings(detections: list[Detection]) -> list[tuple[Detection, int, str, str]]:
-    """Findings that say the same thing (same module, finding and value) as one row with a count.
-
-    A process seen in 80 network-usage rows is one finding for a reader, seen 80 times.
-    Returns (first detection, count, first time, last time), most severe first.
-    """
-    groups: dict[tuple[str, ...], list[Any]] = {}
-    for detection in detections:
-        key = (detection.kind, detection.severity, detection.module, detection.message)
-        when = detection.record.timestamp.strftime("%Y-%m-%d %H:%M") if detection.record.timestamp else ""
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [detection, 1, when, when]
-            continue
-        group[1] += 1
-        if when and (not group[2] or when < group[2]):
-            group[2] = when
-        if when > group[3]:
-            group[3] = when
-    return [tuple(group) for group in groups.values()]  # type: ignore[misc]
-
-
 def _findings(console: Console, detections: list[Detection]) -> None:
     if not detections:
         console.print("[green]No findings.[/]")
@@ -107,14 +86,20 @@ def _findings(console: Console, detections: list[Detection]) -> None:
     table.add_column("when")
     table.add_column("seen", justify="right")
     table.add_column("finding")
-    for detection, count, first, last in grouped[:MAX_SHOWN]:
+    for group in grouped[:MAX_SHOWN]:
+        detection = group.first
         style = SEVERITY_STYLES.get(detection.severity, "white")
+        first, last = _minute(group.earliest), _minute(group.latest)
         when = first if first == last else f"{first} to {last}"
-        table.add_row(f"[{style}]{detection.severity}[/]", detection.kind, when, str(count),
+        table.add_row(f"[{style}]{detection.severity}[/]", detection.kind, when, str(group.count),
                       escape(detection.message[:300]))
     console.print(table)
     if len(grouped) > MAX_SHOWN:
         console.print(f"... and {len(grouped) - MAX_SHOWN} more groups in detections.jsonl")
+
+
+def _minute(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _short_links(console: Console, case: dict[str, Any]) -> None:
