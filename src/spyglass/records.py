@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from spyglass.limits import MAX_FIELD_CHARS
+
 # Observable types understood by the matcher. Modules use these names verbatim.
 OBSERVABLE_TYPES = frozenset({
     "domain", "url", "ip", "email", "phone", "process", "file_name", "file_path",
@@ -67,6 +69,14 @@ class Record:
         )
 
 
+def text_field(value: Any, limit: int = MAX_FIELD_CHARS) -> str | None:
+    """A text value from evidence as a record keeps it: bytes decoded (bad UTF-8 replaced), cut
+    at `limit` characters; anything that is not text gives None."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return value[:limit] if isinstance(value, str) else None
+
+
 def iso_utc(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a trailing Z, seconds precision unless there are microseconds."""
     if moment is None:
@@ -84,10 +94,12 @@ def parse_iso(text: str) -> datetime:
     return moment
 
 
-def observables(*pairs: tuple[str, Any]) -> tuple[Observable, ...]:
-    """Build observables from (type, value) pairs, skipping empty values and duplicates."""
+def observables(*pairs: tuple[str, Any] | Observable) -> tuple[Observable, ...]:
+    """Build observables from (type, value) pairs or Observables (as `extract()` gives them),
+    skipping empty values and duplicates."""
     seen: dict[tuple[str, str], None] = {}
-    for kind, value in pairs:
+    for pair in pairs:
+        kind, value = (pair.type, pair.value) if isinstance(pair, Observable) else pair
         if value is None:
             continue
         text = str(value).strip()

@@ -64,6 +64,13 @@ class EvidenceFile:
     def plist(self) -> Any:
         return load_plist(self.read_bytes(MAX_PLIST_BYTES), self.source)
 
+    def plist_dict(self) -> dict[str, Any]:
+        """The plist, which must be a dictionary at the top (as preference files are)."""
+        value = self.plist()
+        if not isinstance(value, dict):
+            raise EvidenceError(f"{self.source}: expected a dictionary at the top")
+        return value
+
     def text(self, limit: int = MAX_TEXT_BYTES) -> str:
         return self.read_bytes(limit).decode("utf-8", errors="replace")
 

@@ -12,12 +12,10 @@ Seen:    Chrome for iOS 2018-2025, iOS 12-18.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import webkit_time
 
 ARTIFACT = Artifact(
@@ -48,7 +46,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
              f"{updated} AS last_updated, {requested} AS last_requested "
              f"FROM icon_mapping m JOIN favicons f ON f.id = m.icon_id{join} ORDER BY {updated}, m.id")
     for row in db.rows(query):
-        page_url, icon_url = _text(row["page_url"]), _text(row["icon_url"])
+        page_url, icon_url = text_field(row["page_url"]), text_field(row["icon_url"])
         updated_at = webkit_time(row["last_updated"])
         yield Record(
             timestamp=updated_at,
@@ -67,7 +65,3 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
         )
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None

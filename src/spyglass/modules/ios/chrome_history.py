@@ -19,9 +19,8 @@ from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
-from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Observable, Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import webkit_time
 
 ARTIFACT = Artifact(
@@ -70,7 +69,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _visit(row: dict[str, Any]) -> Record:
-    url, title, from_url = _text(row["url"]), _text(row["title"]), _text(row["from_url"])
+    url, title, from_url = text_field(row["url"]), text_field(row["title"]), text_field(row["from_url"])
     visited_at = webkit_time(row["visit_time"])
     core, qualifiers = transition_names(row["transition"])
     message = f"Chrome visit {url or '(no URL)'}"
@@ -96,12 +95,12 @@ def _visit(row: dict[str, Any]) -> Record:
             "from_url": from_url,
             "visit_duration_us": row["visit_duration"],
         },
-        observables=observables(("url", url), ("url", from_url), *_pairs(extract(title))),
+        observables=observables(("url", url), ("url", from_url), *extract(title)),
     )
 
 
 def _expired_url(row: dict[str, Any]) -> Record:
-    url, title = _text(row["url"]), _text(row["title"])
+    url, title = text_field(row["url"]), text_field(row["title"])
     visited_at = webkit_time(row["last_visit_time"])
     return Record(
         timestamp=visited_at,
@@ -110,7 +109,7 @@ def _expired_url(row: dict[str, Any]) -> Record:
         fields={"url_id": row["url_id"], "url": url, "title": title, "last_visited": iso_utc(visited_at),
                 "last_visit_time_raw": row["last_visit_time"], "visit_count": row.get("visit_count"),
                 "typed_count": row.get("typed_count")},
-        observables=observables(("url", url), *_pairs(extract(title))),
+        observables=observables(("url", url), *extract(title)),
     )
 
 
@@ -123,11 +122,5 @@ def transition_names(value: Any) -> tuple[str | None, list[str]]:
     return core, [name for bit, name in TRANSITION_QUALIFIERS.items() if value & bit]
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
 
 
-def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
-    return ((o.type, o.value) for o in found)

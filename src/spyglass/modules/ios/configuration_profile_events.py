@@ -39,9 +39,7 @@ MAX_TEXT = 4096
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.plist()
-    if not isinstance(data, dict):
-        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    data = file.plist_dict()
     events = data.get("ProfileEvents")
     if events is None:
         return

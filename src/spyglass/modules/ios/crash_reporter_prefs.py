@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record
 
@@ -42,9 +41,7 @@ MAX_TEXT = 256
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.plist()
-    if not isinstance(data, dict):
-        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    data = file.plist_dict()
     if not data:
         return
     keys = [str(k)[:MAX_TEXT] for k in list(data)[:MAX_KEYS]]

@@ -12,12 +12,10 @@ Seen:    Firefox for iOS until history moved to places.db (2022-2023), iOS 9-17.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
 
 ARTIFACT = Artifact(
@@ -51,7 +49,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
         query = (f"SELECT f.id AS icon_id, f.url AS icon_url, {extra}, NULL AS page_url, NULL AS site_id, "
                  "NULL AS link FROM favicons f ORDER BY f.date, f.id")
     for row in db.rows(query):
-        icon_url, page_url = _text(row["icon_url"]), _text(row["page_url"])
+        icon_url, page_url = text_field(row["icon_url"]), text_field(row["page_url"])
         fetched_at = unix_time(row["date"])
         yield Record(
             timestamp=fetched_at,
@@ -73,7 +71,3 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
         )
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None

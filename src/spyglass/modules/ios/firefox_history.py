@@ -16,13 +16,11 @@ Seen:    Firefox for iOS up to its 2022-2023 migration (browser.db schema v4-v44
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
-from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Observable, Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
 
 ARTIFACT = Artifact(
@@ -53,7 +51,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     query = (f"SELECT v.date, {visit_part}, h.id AS site_id, h.url, {history_part} "
              "FROM visits v JOIN history h ON h.id = v.siteID ORDER BY v.date")
     for row in db.rows(query):
-        url, title = _text(row["url"]), _text(row["title"])
+        url, title = text_field(row["url"]), text_field(row["title"])
         visited_at = unix_time(row["date"])
         visit_type = VISIT_TYPES.get(row["type"]) if isinstance(row["type"], int) else None
         yield Record(
@@ -69,33 +67,27 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
                 "visit_date_raw": row["date"],
                 "visit_type": visit_type or row["type"],
                 "is_local": None if row["is_local"] is None else bool(row["is_local"]),
-                "guid": _text(row["guid"]),
+                "guid": text_field(row["guid"]),
                 "is_deleted": None if row["is_deleted"] is None else bool(row["is_deleted"]),
             },
-            observables=observables(("url", url), *_pairs(extract(title))),
+            observables=observables(("url", url), *extract(title)),
         )
     query = (f"SELECT h.id AS site_id, h.url, {history_part} FROM history h "
              "WHERE h.id NOT IN (SELECT siteID FROM visits) ORDER BY h.id")
     for row in db.rows(query):
-        url, title = _text(row["url"]), _text(row["title"])
+        url, title = text_field(row["url"]), text_field(row["title"])
         modified_raw = row["local_modified"] or row["server_modified"]
         modified_at = unix_time(modified_raw)
         yield Record(
             timestamp=modified_at,
             timestamp_desc="last modified",
             message=f"Firefox history page {url or '(no URL)'} (no visit rows left)",
-            fields={"site_id": row["site_id"], "url": url, "title": title, "guid": _text(row["guid"]),
+            fields={"site_id": row["site_id"], "url": url, "title": title, "guid": text_field(row["guid"]),
                     "modified": iso_utc(modified_at), "modified_raw": modified_raw,
                     "is_deleted": None if row["is_deleted"] is None else bool(row["is_deleted"])},
-            observables=observables(("url", url), *_pairs(extract(title))),
+            observables=observables(("url", url), *extract(title)),
         )
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
 
 
-def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
-    return ((o.type, o.value) for o in found)

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record
 
@@ -33,9 +32,7 @@ MAX_TEXT = 1024
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.plist()
-    if not isinstance(data, dict):
-        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    data = file.plist_dict()
     if not data:
         return
     lockdown = data.get("LDMGlobalEnabled")

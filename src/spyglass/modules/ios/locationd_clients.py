@@ -22,7 +22,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
 from spyglass.timestamps import apple_time
@@ -47,9 +46,7 @@ MAX_TEXT = 4096
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.plist()
-    if not isinstance(data, dict):
-        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    data = file.plist_dict()
     for key, value in data.items():
         if isinstance(value, dict):
             yield _record(str(key)[:MAX_TEXT], value)

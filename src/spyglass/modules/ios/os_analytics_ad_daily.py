@@ -37,9 +37,7 @@ COUNTERS = ("wifi_in", "wifi_out", "wwan_in", "wwan_out")
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.plist()
-    if not isinstance(data, dict):
-        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    data = file.plist_dict()
     baseline = data.get("netUsageBaseline")
     if baseline is None:
         return

@@ -26,10 +26,10 @@ from typing import Any
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.extract import extract
-from spyglass.limits import MAX_FIELD_CHARS, MAX_PLIST_BYTES
+from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
 from spyglass.plists import load_plist
-from spyglass.records import Observable, Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -72,22 +72,22 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _tab_records(row: dict[str, Any]) -> Iterator[Record]:
-    url, title = _text(row.get("url")), _text(row.get("title"))
+    url, title = text_field(row.get("url")), text_field(row.get("title"))
     viewed_at = apple_time(row.get("last_viewed_time"))
     private = bool(row.get("private_browsing"))
     entries, current_index, session_error = session_history(row.get("session_data"))
     fields = {
-        "tab_uuid": _text(row.get("uuid")),
+        "tab_uuid": text_field(row.get("uuid")),
         "url": url,
         "title": title,
-        "user_visible_url": _text(row.get("user_visible_url")),
+        "user_visible_url": text_field(row.get("user_visible_url")),
         "last_viewed": iso_utc(viewed_at),
         "last_viewed_raw": row.get("last_viewed_time"),
         "private_browsing": private,
         "opened_from_link": bool(row.get("opened_from_link")),
-        "browser_window_uuid": _text(row.get("browser_window_uuid")),
-        "tab_group_uuid": _text(row.get("tab_group_uuid")) or None,
-        "profile_uuid": _text(row.get("profile_uuid")) or None,
+        "browser_window_uuid": text_field(row.get("browser_window_uuid")),
+        "tab_group_uuid": text_field(row.get("tab_group_uuid")) or None,
+        "profile_uuid": text_field(row.get("profile_uuid")) or None,
         "recently_closed": row.get("window_type") == RECENTLY_CLOSED_WINDOW if "window_type" in row else None,
         "history_entries": len(entries),
         "history_current_index": current_index,
@@ -102,7 +102,7 @@ def _tab_records(row: dict[str, Any]) -> Iterator[Record]:
         timestamp_desc="tab last viewed",
         message=f"Safari {label} {url or '(no URL)'}" + (f" - {title}" if title else ""),
         fields=fields,
-        observables=observables(("url", url), ("url", fields["user_visible_url"]), *_pairs(extract(title))),
+        observables=observables(("url", url), ("url", fields["user_visible_url"]), *extract(title)),
     )
     for index, entry in enumerate(entries):
         entry_url, original_url = entry["url"], entry["original_url"]
@@ -125,7 +125,7 @@ def _tab_records(row: dict[str, Any]) -> Iterator[Record]:
                 "private_browsing": private,
                 "last_viewed": fields["last_viewed"],
             },
-            observables=observables(("url", entry_url), ("url", original_url), *_pairs(extract(entry["title"]))),
+            observables=observables(("url", entry_url), ("url", original_url), *extract(entry["title"])),
         )
 
 
@@ -157,9 +157,9 @@ def session_history(blob: Any) -> tuple[list[dict[str, Any]], int | None, str | 
             continue
         data = item.get("SessionHistoryEntryData")
         entries.append({
-            "url": _text(item.get("SessionHistoryEntryURL")),
-            "original_url": _text(item.get("SessionHistoryEntryOriginalURL")),
-            "title": _text(item.get("SessionHistoryEntryTitle")),
+            "url": text_field(item.get("SessionHistoryEntryURL")),
+            "original_url": text_field(item.get("SessionHistoryEntryOriginalURL")),
+            "title": text_field(item.get("SessionHistoryEntryTitle")),
             "data_size": len(data) if isinstance(data, bytes) else 0,
         })
     current = history.get("SessionHistoryCurrentIndex")
@@ -182,13 +182,5 @@ def _inflate(blob: bytes) -> bytes | None:
     return None
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if not isinstance(value, str):
-        return None
-    return value[:MAX_FIELD_CHARS]
 
 
-def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
-    return ((o.type, o.value) for o in found)

@@ -23,7 +23,7 @@ from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.plists import load_plist
-from spyglass.records import Observable, Record, iso_utc, observables
+from spyglass.records import Observable, Record, iso_utc, observables, text_field
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -61,7 +61,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _record(row: dict[str, Any]) -> Record:
-    name = _text(row["ZNAME"])
+    name = text_field(row["ZNAME"])
     created_at, modified_at = apple_time(row["ZCREATIONDATE"]), apple_time(row["ZMODIFICATIONDATE"])
     actions, action_error = decode_actions(row["ZDATA"])
     found: list[Observable] = []
@@ -69,7 +69,7 @@ def _record(row: dict[str, Any]) -> Record:
         found.extend(Observable("url", url) for url in action["urls"])
         for text in action["texts"]:
             found.extend(extract(text))
-    description = _text(row["ZACTIONSDESCRIPTION"])
+    description = text_field(row["ZACTIONSDESCRIPTION"])
     urls = list(dict.fromkeys(o.value for o in found if o.type == "url"))
     message = f"Shortcut {name!r}" + (f": {description}" if description else "")
     if urls:
@@ -77,16 +77,16 @@ def _record(row: dict[str, Any]) -> Record:
     fields: dict[str, Any] = {
         "shortcut_id": row["Z_PK"],
         "name": name,
-        "workflow_id": _text(row["ZWORKFLOWID"]),
+        "workflow_id": text_field(row["ZWORKFLOWID"]),
         "created": iso_utc(created_at),
         "modified": iso_utc(modified_at),
         "created_raw": row["ZCREATIONDATE"],
         "action_count": row["ZACTIONCOUNT"],
         "description": description,
         "deleted": None if row["ZTOMBSTONED"] is None else bool(row["ZTOMBSTONED"]),
-        "associated_app": _text(row["ZASSOCIATEDAPPBUNDLEIDENTIFIER"]),
-        "source": _text(row["ZSOURCE"]),
-        "gallery_identifier": _text(row["ZGALLERYIDENTIFIER"]),
+        "associated_app": text_field(row["ZASSOCIATEDAPPBUNDLEIDENTIFIER"]),
+        "source": text_field(row["ZSOURCE"]),
+        "gallery_identifier": text_field(row["ZGALLERYIDENTIFIER"]),
         "actions": [{"identifier": a["identifier"], "urls": a["urls"]} for a in actions],
         "urls": urls,
     }
@@ -114,7 +114,7 @@ def decode_actions(blob: Any) -> tuple[list[dict[str, Any]], str | None]:
         texts: list[str] = []
         urls: list[str] = []
         _walk(parameters, texts, urls, None, 0)
-        actions.append({"identifier": _text(item.get("WFWorkflowActionIdentifier")), "texts": texts,
+        actions.append({"identifier": text_field(item.get("WFWorkflowActionIdentifier")), "texts": texts,
                         "urls": list(dict.fromkeys(urls))})
     return actions, None
 
@@ -140,7 +140,3 @@ def _walk(value: Any, texts: list[str], urls: list[str], key: str | None, depth:
             _walk(child, texts, urls, key, depth + 1)
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None

@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.extract import url_host
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
@@ -71,9 +70,7 @@ MAX_DOMAIN_CHARS = 2048
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    document = file.plist()
-    if not isinstance(document, dict):
-        raise EvidenceError(f"{file.source}: expected a dictionary at the top")
+    document = file.plist_dict()
     statistics = document.get("browsingStatistics")
     if not isinstance(statistics, list):
         return

@@ -22,9 +22,8 @@ from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
-from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Observable, Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.sqlite import Database
 from spyglass.timestamps import apple_time
 
@@ -71,16 +70,16 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 def _record(row: dict[str, Any]) -> Record:
     from_me = bool(row["ZISFROMME"])
-    text, title = _text(row["ZTEXT"]), _text(row["ZTITLE"])
-    chat_jid, chat_name = _text(row["ZCONTACTJID"]), _text(row["ZPARTNERNAME"])
-    from_jid, to_jid, member_jid = _text(row["ZFROMJID"]), _text(row["ZTOJID"]), _text(row["ZMEMBERJID"])
+    text, title = text_field(row["ZTEXT"]), text_field(row["ZTITLE"])
+    chat_jid, chat_name = text_field(row["ZCONTACTJID"]), text_field(row["ZPARTNERNAME"])
+    from_jid, to_jid, member_jid = text_field(row["ZFROMJID"]), text_field(row["ZTOJID"]), text_field(row["ZMEMBERJID"])
     sent_at = apple_time(row["message_date"])
-    media_url = _text(row["ZMEDIAURL"])
+    media_url = text_field(row["ZMEDIAURL"])
     partner = chat_name or jid_phone(chat_jid) or chat_jid or "(unknown chat)"
     if from_me:
         message = f"WhatsApp message to {partner}"
     else:
-        sender = _text(row["ZCONTACTNAME"]) or _text(row["ZPUSHNAME"]) or jid_phone(member_jid or from_jid)
+        sender = text_field(row["ZCONTACTNAME"]) or text_field(row["ZPUSHNAME"]) or jid_phone(member_jid or from_jid)
         message = f"WhatsApp message from {sender or partner}" + (f" in {partner}" if member_jid else "")
     body = text or title or (f"[media {media_url}]" if media_url else "")
     if body:
@@ -100,22 +99,22 @@ def _record(row: dict[str, Any]) -> Record:
             "from_jid": from_jid,
             "to_jid": to_jid,
             "sender_jid": member_jid,
-            "sender_name": _text(row["ZCONTACTNAME"]) or _text(row["ZPUSHNAME"]),
+            "sender_name": text_field(row["ZCONTACTNAME"]) or text_field(row["ZPUSHNAME"]),
             "text": text,
             "message_type": row["ZMESSAGETYPE"],
             "message_status": row["ZMESSAGESTATUS"],
             "starred": None if row["ZSTARRED"] is None else bool(row["ZSTARRED"]),
-            "stanza_id": _text(row["ZSTANZAID"]),
+            "stanza_id": text_field(row["ZSTANZAID"]),
             "date": iso_utc(sent_at),
             "date_raw": row["message_date"],
             "sent_date": iso_utc(apple_time(row["ZSENTDATE"])),
             "media_url": media_url,
-            "media_local_path": _text(row["ZMEDIALOCALPATH"]),
+            "media_local_path": text_field(row["ZMEDIALOCALPATH"]),
             "media_title": title,
             "media_size": row["ZFILESIZE"],
         },
         observables=observables(*(("phone", jid_phone(jid)) for jid in jids), ("url", media_url),
-                                *_pairs(extract(text) + extract(title) + extract(_text(row["ZVCARDSTRING"])))),
+                                *extract(text), *extract(title), *extract(text_field(row["ZVCARDSTRING"]))),
     )
 
 
@@ -140,11 +139,5 @@ def _rows(db: Database, query: str) -> Iterator[dict[str, Any]]:
         yield dict(zip(row.keys(), row, strict=True))
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
 
 
-def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
-    return ((o.type, o.value) for o in found)

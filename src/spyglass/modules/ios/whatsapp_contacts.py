@@ -13,14 +13,12 @@ Seen:    WhatsApp 2.19-2.25, iOS 12-18.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
-from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.modules.ios.whatsapp import jid_phone
-from spyglass.records import Observable, Record, observables
+from spyglass.records import Record, observables, text_field
 
 ARTIFACT = Artifact(
     name="whatsapp_contacts",
@@ -42,9 +40,9 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     present = db.columns("ZWAADDRESSBOOKCONTACT")
     selected = ", ".join(c if c in present else f"NULL AS {c}" for c in COLUMNS)
     for row in db.rows(f"SELECT Z_PK, {selected} FROM ZWAADDRESSBOOKCONTACT ORDER BY Z_PK"):
-        name = _text(row["ZFULLNAME"]) or _text(row["ZGIVENNAME"]) or _text(row["ZBUSINESSNAME"])
-        number, whatsapp_id = _text(row["ZPHONENUMBER"]), _text(row["ZWHATSAPPID"])
-        about = _text(row["ZABOUTTEXT"])
+        name = text_field(row["ZFULLNAME"]) or text_field(row["ZGIVENNAME"]) or text_field(row["ZBUSINESSNAME"])
+        number, whatsapp_id = text_field(row["ZPHONENUMBER"]), text_field(row["ZWHATSAPPID"])
+        about = text_field(row["ZABOUTTEXT"])
         account = jid_phone(whatsapp_id)
         label = number or account or whatsapp_id or "(no number)"
         yield Record(
@@ -54,25 +52,19 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
             fields={
                 "contact_id": row["Z_PK"],
                 "name": name,
-                "business_name": _text(row["ZBUSINESSNAME"]),
+                "business_name": text_field(row["ZBUSINESSNAME"]),
                 "phone_number": number,
-                "phone_label": _text(row["ZPHONENUMBERLABEL"]),
+                "phone_label": text_field(row["ZPHONENUMBERLABEL"]),
                 "whatsapp_id": whatsapp_id,
-                "lid": _text(row["ZLID"]),
-                "username": _text(row["ZUSERNAME"]),
+                "lid": text_field(row["ZLID"]),
+                "username": text_field(row["ZUSERNAME"]),
                 "about": about,
                 "about_timestamp_raw": row["ZABOUTTIMESTAMP"],
-                "address_book_identifier": _text(row["ZIDENTIFIER"]),
+                "address_book_identifier": text_field(row["ZIDENTIFIER"]),
             },
-            observables=observables(("phone", number), ("phone", account), *_pairs(extract(about))),
+            observables=observables(("phone", number), ("phone", account), *extract(about)),
         )
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else None
 
 
-def _pairs(found: tuple[Observable, ...]) -> Iterator[tuple[str, str]]:
-    return ((o.type, o.value) for o in found)
