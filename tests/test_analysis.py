@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from spyglass import heuristics
@@ -12,30 +11,8 @@ from spyglass.check import check
 from spyglass.heuristics import operation_triangulation
 from spyglass.indicators import IndicatorIndex
 from spyglass.modules.ios import datausage, locationd_clients, manifest, os_analytics_ad_daily
-from tests.builders.ios_artifacts_core import add_datausage, datausage_live, datausage_process
-from tests.builders.ios_artifacts_system import addaily_plist, apple_seconds, locationd_clients_plist
-from tests.builders.ios_backup import BackupBuilder
+from tests.builders.full_backup import triangulation_backup
 from tests.conftest import run_module
-
-T = datetime(2022, 9, 12, 17, 6, tzinfo=UTC)
-WRM = "com.apple.locationd.bundle-/System/Library/LocationBundles/WRMLinkSelection.bundle"
-
-
-def triangulation_backup(root: Path, noise: int) -> Path:
-    builder = BackupBuilder(ios_version="15.7")
-    base = int(T.timestamp())
-    for path in ("Library/SMS/Attachments/5c", "Library/SMS/Attachments/5c/12"):
-        builder.add_directory("MediaDomain", path).modified = base
-    builder.add_file("RootDomain", "Library/Preferences/com.apple.ImageIO.plist", b"bplist00", modified=base + 20)
-    builder.add_file("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist",
-                     addaily_plist({"nehelper": (T + timedelta(seconds=40), 1, 2, 3, 4)}))
-    builder.add_file("RootDomain", "Library/Caches/locationd/clients.plist", locationd_clients_plist(
-        {WRM: {"LocationTimeStopped": apple_seconds(T + timedelta(seconds=50))}}))
-    add_datausage(builder, {"ZPROCESS": [datausage_process(1, "BackupAgent", None, T, T)],
-                            "ZLIVEUSAGE": [datausage_live(1, 1, T)]})
-    for number in range(noise):
-        builder.add_directory("CameraRollDomain", f"Media/DCIM/100APPLE/IMG_{number:04d}.HEIC").modified = base
-    return builder.build(root)
 
 
 def test_analyser_keeps_only_what_heuristics_read(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ process `bhx`, app `com.spy.agent.helper`).
 from __future__ import annotations
 
 import plistlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.builders import ios_artifacts_system as system
@@ -134,3 +135,28 @@ def e2e_feed(planted: dict[str, str] = PLANTED) -> dict[str, Any]:
         ("app:id", planted["app_id"]),
         ("configuration-profile:id", planted["profile_id"]),
     ])
+
+
+TRIANGULATION_AT = datetime(2022, 9, 12, 17, 6, tzinfo=UTC)
+WRM_LINK_SELECTION = "com.apple.locationd.bundle-/System/Library/LocationBundles/WRMLinkSelection.bundle"
+
+
+def triangulation_backup(root: Path, noise: int = 0) -> Path:
+    """A backup showing the Operation Triangulation pattern within a minute: SMS attachment
+    folders changed, the ImageIO settings file changed, BackupAgent and nehelper used the
+    network, a location service stopped; plus `noise` unrelated Manifest rows."""
+    at = TRIANGULATION_AT
+    builder = BackupBuilder(ios_version="15.7")
+    base = int(at.timestamp())
+    for path in ("Library/SMS/Attachments/5c", "Library/SMS/Attachments/5c/12"):
+        builder.add_directory("MediaDomain", path).modified = base
+    builder.add_file("RootDomain", "Library/Preferences/com.apple.ImageIO.plist", b"bplist00", modified=base + 20)
+    builder.add_file("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist",
+                     system.addaily_plist({"nehelper": (at + timedelta(seconds=40), 1, 2, 3, 4)}))
+    builder.add_file("RootDomain", "Library/Caches/locationd/clients.plist", system.locationd_clients_plist(
+        {WRM_LINK_SELECTION: {"LocationTimeStopped": system.apple_seconds(at + timedelta(seconds=50))}}))
+    add_datausage(builder, {"ZPROCESS": [datausage_process(1, "BackupAgent", None, at, at)],
+                            "ZLIVEUSAGE": [datausage_live(1, 1, at)]})
+    for number in range(noise):
+        builder.add_directory("CameraRollDomain", f"Media/DCIM/100APPLE/IMG_{number:04d}.HEIC").modified = base
+    return builder.build(root)

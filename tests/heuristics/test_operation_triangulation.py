@@ -5,9 +5,7 @@ from datetime import UTC, datetime, timedelta
 from spyglass.heuristics import operation_triangulation
 from spyglass.modules.ios import datausage, locationd_clients, manifest, os_analytics_ad_daily
 from spyglass.records import Observable, Record, iso_utc
-from tests.builders.ios_artifacts_core import add_datausage, datausage_live, datausage_process
-from tests.builders.ios_artifacts_system import addaily_plist, apple_seconds, locationd_clients_plist
-from tests.builders.ios_backup import BackupBuilder
+from tests.builders.full_backup import triangulation_backup
 from tests.conftest import run_module
 
 T = datetime(2022, 9, 12, 17, 6, 21, tzinfo=UTC)
@@ -94,18 +92,7 @@ def test_operation_triangulation_near_misses():
 
 
 def test_operation_triangulation_from_module_records(tmp_path):
-    builder = BackupBuilder(ios_version="15.7")
-    base = int(T.timestamp())
-    for path in ("Library/SMS/Attachments/5c", "Library/SMS/Attachments/5c/12"):
-        builder.add_directory("MediaDomain", path).modified = base
-    builder.add_file("RootDomain", "Library/Preferences/com.apple.ImageIO.plist", b"bplist00", modified=base + 20)
-    builder.add_file("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist",
-                     addaily_plist({"nehelper": (T + timedelta(seconds=40), 1, 2, 3, 4)}))
-    builder.add_file("RootDomain", "Library/Caches/locationd/clients.plist", locationd_clients_plist(
-        {WRM: {"LocationTimeStopped": apple_seconds(T + timedelta(seconds=50))}}))
-    add_datausage(builder, {"ZPROCESS": [datausage_process(1, "BackupAgent", None, T, T)],
-                            "ZLIVEUSAGE": [datausage_live(1, 1, T)]})
-    root = builder.build(tmp_path / "backup")
+    root = triangulation_backup(tmp_path / "backup")
     records = {module.ARTIFACT.name: run_module(root, module)
                for module in (manifest, os_analytics_ad_daily, locationd_clients, datausage)}
     found = _check(**records)

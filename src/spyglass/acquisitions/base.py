@@ -134,15 +134,21 @@ class Acquisition(ABC):
         """Release what the acquisition holds open."""
 
 
+def _regular_file_size(path: Path, limit: int, source: str) -> int:
+    """The size of `path`, refusing links, non-files and anything over `limit` bytes."""
+    if path.is_symlink() or not path.is_file():
+        raise EvidenceError(f"{source}: not a regular file")
+    size = path.stat().st_size
+    if size > limit:
+        raise EvidenceError(f"{source}: {size} bytes is over the {limit} byte bound")
+    return size
+
+
 def hash_file(path: Path, limit: int, source: str) -> tuple[str, int]:
     """sha256 and size of a regular file, read in chunks; refused over `limit` bytes."""
     digest = hashlib.sha256()
     try:
-        if path.is_symlink() or not path.is_file():
-            raise EvidenceError(f"{source}: not a regular file")
-        size = path.stat().st_size
-        if size > limit:
-            raise EvidenceError(f"{source}: {size} bytes is over the {limit} byte bound")
+        size = _regular_file_size(path, limit, source)
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
@@ -154,16 +160,12 @@ def hash_file(path: Path, limit: int, source: str) -> tuple[str, int]:
 def read_file_bounded(path: Path, limit: int, source: str) -> bytes:
     """Read a file from disk, refusing one over `limit` bytes and anything not a regular file."""
     try:
-        if path.is_symlink() or not path.is_file():
-            raise EvidenceError(f"{source}: not a regular file")
-        size = path.stat().st_size
-        if size > limit:
-            raise EvidenceError(f"{source}: {size} bytes is over the {limit} byte bound")
+        size = _regular_file_size(path, limit, source)
         with path.open("rb") as handle:
             # Ask for what the file holds, not for `limit`: read(n) reserves n bytes up front.
             data = handle.read(size + 1)
-        if len(data) > limit:
-            raise EvidenceError(f"{source}: grew past the {limit} byte bound while being read")
-        return data
     except OSError as exc:
         raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    if len(data) > limit:
+        raise EvidenceError(f"{source}: grew past the {limit} byte bound while being read")
+    return data
