@@ -24,7 +24,9 @@ def feeds_for_check(paths: list[Path] | None) -> tuple[list[Any], IndicatorIndex
     if stale:
         warnings.append(stale)
     for feed in feeds:
-        if feed.skipped:
+        # Skips in the bundled and stored feeds are known and listed by `iocs list`; a feed the
+        # user named is worth a word in every summary.
+        if feed.skipped and feed.origin == "path":
             reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(feed.skip_reasons.items()))
             warnings.append(f"feed {feed.name}: {feed.skipped} entries not used ({reasons})")
     return feeds, IndicatorIndex(feeds), [feed.to_dict() for feed in feeds], warnings
