@@ -24,8 +24,8 @@ def test_bundled_demo_is_what_the_builder_writes(tmp_path: Path) -> None:
 def test_demo_shows_real_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["demo"], catch_exceptions=False)
-    assert result.exit_code == 1, result.output
-    case_dir = tmp_path / "spyglass-demo-case"
+    assert result.exit_code == 0, result.output
+    [case_dir] = tmp_path.glob("spyglass-demo-*")
     rows = [json.loads(line) for line in (case_dir / "detections.jsonl").read_text().splitlines()]
     hits = {(d["module"], d["indicator"]["value"]) for d in rows if d["kind"] == "indicator"}
     assert hits == {
@@ -37,3 +37,10 @@ def test_demo_shows_real_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     }
     assert "Traces of known spyware were found (Pegasus)" in result.output
     assert (case_dir / "report.html").exists()
+
+
+def test_demo_twice_writes_two_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["demo", "-o", "first"]).exit_code == 0
+    assert CliRunner().invoke(main, ["demo", "-o", "first"]).exit_code == 2   # not empty: refused
+    assert CliRunner().invoke(main, ["demo", "-o", "first", "--force"]).exit_code == 0

@@ -64,8 +64,14 @@ def now() -> str:
 
 
 def default_output(evidence: Path) -> Path:
+    """A new folder in the working directory named after the evidence and the time."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path.cwd() / f"spyglass-{evidence.resolve().name}-{stamp}"
+    base = Path.cwd() / f"spyglass-{evidence.resolve().name}-{stamp}"
+    candidate, number = base, 1
+    while candidate.exists():
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    return candidate
 
 
 def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *, kind: str | None = None,

@@ -164,18 +164,21 @@ def demo(out: Path | None, force: bool) -> None:
     """Check the bundled sample backup against the bundled demo feed."""
     def body() -> int:
         from spyglass.check import check as run_check
+        from spyglass.check import default_output
         from spyglass.demo import demo_backup, demo_feed
         from spyglass.feeds import feeds_for_check
         from spyglass.reports.summary import print_summary
         feeds, index, feed_info, warnings = feeds_for_check([demo_feed()])
         console.print("[bold]spyglass demo[/]: checking a generated sample iPhone backup with planted traces.")
         with _progress() as progress:
-            outcome = run_check(demo_backup(), out or Path.cwd() / "spyglass-demo-case", feeds, index,
+            outcome = run_check(demo_backup(), out or default_output(Path("demo")), feeds, index,
                                 force=force, progress=RichProgress(progress), feed_info=feed_info,
                                 warnings=warnings)
         _write_reports(outcome.case_dir, True)
         print_summary(console, outcome.case_dir)
-        return outcome.exit_status
+        console.print(f"Open {escape(str(outcome.case_dir / 'report.html'))} in a browser for the full report. "
+                      "(The demo exits 0; a real check exits 1 when it finds something.)")
+        return EXIT_CLEAN
     _run(body)
 
 
