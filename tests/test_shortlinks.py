@@ -53,3 +53,34 @@ def test_expand_bounds_hops_and_links(server: str) -> None:
 def test_expand_refuses_other_schemes() -> None:
     [expansion] = expand(["file:///etc/passwd"])
     assert (expansion.hops, expansion.error) == ([], None)
+
+
+def test_check_expands_short_links_and_matches_targets(server: str, tmp_path, monkeypatch) -> None:
+    import json
+
+    from spyglass import analysis
+    from spyglass.check import check
+    from spyglass.indicators import IndicatorIndex, load_paths
+    from tests.builders.full_backup import indicator_bundle
+    from tests.builders.ios_artifacts_core import add_sms, sms_rows
+    from tests.builders.ios_backup import BackupBuilder
+
+    monkeypatch.setattr(Redirector, "routes", {**Redirector.routes, "/s": "/landing"})
+    monkeypatch.setattr(analysis, "SHORTENER_DOMAINS", frozenset({"127.0.0.1"}))
+    rows = sms_rows(17)
+    rows["message"][0] = {**rows["message"][0], "text": f"Your parcel: {server}/s"}
+    builder = BackupBuilder()
+    add_sms(builder, 17, rows)
+    feed = tmp_path / "feed.stix2"
+    feed.write_text(json.dumps(indicator_bundle([("url:value", f"{server}/landing")])))
+    feeds = load_paths([feed])
+    plain = check(builder.build(tmp_path / "backup"), tmp_path / "plain", feeds, IndicatorIndex(feeds))
+    assert plain.detections == []
+    assert plain.case["short_links"]["links"] == [{"url": f"{server}/s", "module": "sms",
+                                                   "source": "HomeDomain/Library/SMS/sms.db",
+                                                   "status": "not expanded"}]
+    expanded = check(tmp_path / "backup", tmp_path / "expanded", feeds, IndicatorIndex(feeds),
+                     expand_short_links=True)
+    assert [(d.module, d.observable.value) for d in expanded.detections] == [("short_links", f"{server}/landing")]
+    assert expanded.case["short_links"]["links"][0]["target"] == f"{server}/landing"
+    assert expanded.case["modules"]["short_links"]["records"] == 1
