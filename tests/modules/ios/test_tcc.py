@@ -25,7 +25,8 @@ def test_tcc_auth_value_schema(builder, backup_dir):
     assert microphone.fields["decision"] == "allowed"
     assert microphone.fields["auth_reason"] == "user_consent"
     assert microphone.fields["schema"] == "auth_value"
-    assert microphone.observables == (Observable("app_id", "net.whatsapp.WhatsApp"),)
+    assert microphone.observables == (Observable("app_id", "net.whatsapp.WhatsApp"),
+                                      Observable("process", "net.whatsapp.WhatsApp"))
     assert microphone.message == "Microphone access allowed for net.whatsapp.WhatsApp"
 
     assert camera.fields["client_type"] == "path"
@@ -45,7 +46,7 @@ def test_tcc_allowed_schema(builder, backup_dir):
     assert record.fields["prompt_count"] == 1
     assert record.fields["auth_value"] is None
     assert record.fields["schema"] == "allowed"
-    assert record.observables == (Observable("app_id", "com.example.photos"),)
+    assert record.observables == (Observable("app_id", "com.example.photos"), Observable("process", "com.example.photos"))
 
 
 def test_tcc_empty(builder, backup_dir):

@@ -6,7 +6,8 @@ Reads:   TCC.db, HomeDomain Library/TCC/TCC.db (/private/var/mobile/Library/TCC/
          auth_value (0 denied, 1 unknown, 2 allowed, 3 limited) and auth_reason; older
          releases store allowed (0/1) and prompt_count, and the oldest no last_modified.
 Yields:  one record per grant, timestamped at its last change; observables are the client:
-         app_id for a bundle id, file_path and process (the file name) for a path. A program
+         app_id and process for a bundle id (implants have registered bare names such as
+         "Launch" as clients), file_path and process (the file name) for a path. A program
          outside an app bundle holding the microphone is what a spyware implant would need.
 Seen:    iOS 12 to 18; auth_value from iOS 14 (MVT).
 """
@@ -64,7 +65,7 @@ def _record(row: dict[str, Any]) -> Record:
     if client_type == "path" or client.startswith("/"):
         found = observables(("file_path", client), ("process", PurePosixPath(client).name))
     else:
-        found = observables(("app_id", client))
+        found = observables(("app_id", client), ("process", client))
     return Record(
         timestamp=changed,
         timestamp_desc="permission changed",
