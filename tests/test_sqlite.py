@@ -85,3 +85,14 @@ def test_database_invalid_utf8_text_is_replaced_not_fatal() -> None:
         connection.execute("INSERT INTO message VALUES (2, 'fine')")
     database = Database(build_sqlite("CREATE TABLE message (ROWID INTEGER, text TEXT);", populate=populate), "sms.db")
     assert [tuple(r) for r in database.rows("SELECT * FROM message ORDER BY ROWID")] == [(1, "hi\ufffd!"), (2, "fine")]
+
+
+def test_database_refuses_reads_through_undeclared_views() -> None:
+    data = build_sqlite("CREATE TABLE message (ROWID INTEGER, handle_id INTEGER, text TEXT);"
+                        "CREATE TABLE real_handle (ROWID INTEGER, id TEXT);"
+                        "CREATE VIEW handle AS SELECT ROWID, 'attacker@example.com' AS id FROM real_handle;",
+                        {"message": [(1, 1, "hi")], "real_handle": [(1, "+41790000000")]})
+    database = Database(data, "sms.db")
+    assert [tuple(r) for r in database.rows("SELECT ROWID, text FROM message")] == [(1, "hi")]
+    with pytest.raises(EvidenceError, match="refused: the query would read through a view or trigger"):
+        list(database.rows("SELECT m.text, h.id FROM message m JOIN handle h ON h.ROWID = m.handle_id"))

@@ -83,6 +83,16 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+def _only_real_tables(action: int, first: str | None, second: str | None, database: str | None,
+                      inner: str | None) -> int:
+    """SQLite authorizer: refuse every read made through a view or trigger.
+
+    A hostile database can define a view under the name of a table a module expects, so
+    modules read real tables only; `inner` names the view or trigger behind an access.
+    """
+    return sqlite3.SQLITE_DENY if inner is not None else sqlite3.SQLITE_OK
+
+
 class Database:
     """A read-only SQLite database from evidence: bytes deserialised in memory, or a plain file
     opened read-only and immutable (SQLite then neither writes nor creates files beside it)."""
@@ -144,6 +154,7 @@ class Database:
                 name: kind for kind, name in connection.execute(
                     "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')")
             }
+            connection.set_authorizer(_only_real_tables)
         except sqlite3.Error as exc:
             connection.close()
             raise EvidenceError(f"{self.source}: corrupt SQLite database ({exc})") from exc
@@ -178,7 +189,10 @@ class Database:
             while batch := cursor.fetchmany(1000):
                 yield from batch
         except sqlite3.DatabaseError as exc:
-            raise EvidenceError(f"{self.source}: {exc}") from exc
+            reason = str(exc)
+            if "prohibited" in reason or "not authorized" in reason:
+                reason = f"refused: the query would read through a view or trigger ({reason})"
+            raise EvidenceError(f"{self.source}: {reason}") from exc
 
     def close(self) -> None:
         self.connection.close()
