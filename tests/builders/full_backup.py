@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.builders import ios_artifacts_system as system
+from tests.builders import ios_artifacts_web as web
 from tests.builders.ios_artifacts_core import (
     add_apps,
     add_datausage,
@@ -87,6 +88,9 @@ def add_everything(builder: BackupBuilder, planted: dict[str, str] = PLANTED) ->
     cache["com.apple.madrid"][f"mailto:{planted['email']}"] = {"IDStatus": 2, "LookupDate": 646826400.0}
     add_idstatus_cache(builder, cache, ios_major=17)
     add_web_artifacts(builder, link=planted["link"], when=WHEN)
+    builder.add_file(web.FIREFOX_DOMAIN, web.FIREFOX_PLACES_PATH, web.firefox_places_db(
+        [{"id": 1, "url": planted["link"], "title": "Delivery", "last_local": WHEN}],
+        [{"id": 1, "place_id": 1, "visited": WHEN}]))
     home = "HomeDomain"
     builder.add_file(home, "Library/Preferences/com.apple.osanalytics.addaily.plist", system.addaily_plist())
     builder.add_file(home, "Library/CoreDuet/People/interactionC.db", system.interaction_c_db_ios17())

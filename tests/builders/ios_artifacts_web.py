@@ -636,3 +636,93 @@ def add_web_artifacts(builder: Any, link: str = "https://lnk.evil-cdn.com/a/7f3e
           "text": f"Your parcel: {link}"}]))
     builder.add_file(WHATSAPP_DOMAIN, WHATSAPP_CONTACTS_PATH, whatsapp_contacts_db(
         [{"id": 1, "name": "Parcel", "phone": "+49 151 12345678", "whatsapp_id": "4915112345678@s.whatsapp.net"}]))
+
+
+# -- Firefox places.db (application-services Places) -----------------------------------------------
+
+FIREFOX_PLACES_PATH = "profile.profile/places.db"
+
+# The history tables as application-services creates them (create_shared_schema.sql), v15-v16:
+# unchanged since 2019. Bookmarks and origins are here because a real file carries them; bookmarked
+# pages are moz_places rows that need not have any visit.
+_FIREFOX_PLACES_COMMON = """
+CREATE TABLE moz_places_tombstones (guid TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE moz_historyvisit_tombstones (place_id INTEGER NOT NULL, visit_date INTEGER NOT NULL,
+ FOREIGN KEY(place_id) REFERENCES moz_places(id) ON DELETE CASCADE, PRIMARY KEY(place_id, visit_date));
+CREATE TABLE moz_origins (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, host TEXT NOT NULL, rev_host TEXT NOT NULL,
+ frecency INTEGER NOT NULL, UNIQUE (prefix, host));
+CREATE TABLE moz_bookmarks (id INTEGER PRIMARY KEY, fk INTEGER DEFAULT NULL, type INTEGER NOT NULL, parent INTEGER,
+ position INTEGER NOT NULL, title TEXT, dateAdded INTEGER NOT NULL DEFAULT 0, lastModified INTEGER NOT NULL DEFAULT 0,
+ guid TEXT NOT NULL UNIQUE, syncStatus INTEGER NOT NULL DEFAULT 0, syncChangeCounter INTEGER NOT NULL DEFAULT 1,
+ FOREIGN KEY(fk) REFERENCES moz_places(id) ON DELETE RESTRICT);
+CREATE TABLE moz_meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
+CREATE INDEX placedateindex ON moz_historyvisits(place_id, visit_date);
+CREATE INDEX dateindex ON moz_historyvisits(visit_date);
+"""
+
+_FIREFOX_PLACES_TABLES = """
+CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url LONGVARCHAR NOT NULL, title LONGVARCHAR,
+ visit_count_local INTEGER NOT NULL DEFAULT 0, visit_count_remote INTEGER NOT NULL DEFAULT 0,
+ hidden INTEGER DEFAULT 0 NOT NULL, typed INTEGER DEFAULT 0 NOT NULL, frecency INTEGER DEFAULT -1 NOT NULL,
+ last_visit_date_local INTEGER NOT NULL DEFAULT 0, last_visit_date_remote INTEGER NOT NULL DEFAULT 0,
+ guid TEXT NOT NULL UNIQUE, foreign_count INTEGER DEFAULT 0 NOT NULL, url_hash INTEGER DEFAULT 0 NOT NULL,
+ description TEXT, preview_image_url TEXT, origin_id INTEGER, sync_status TINYINT NOT NULL DEFAULT 1,
+ sync_change_counter INTEGER NOT NULL DEFAULT 0{places_extra},
+ FOREIGN KEY(origin_id) REFERENCES moz_origins(id) ON DELETE CASCADE);
+CREATE TABLE moz_historyvisits (id INTEGER PRIMARY KEY, is_local INTEGER NOT NULL, from_visit INTEGER,
+ place_id INTEGER NOT NULL, visit_date INTEGER NOT NULL, visit_type INTEGER NOT NULL{visits_extra},
+ FOREIGN KEY(place_id) REFERENCES moz_places(id) ON DELETE CASCADE,
+ FOREIGN KEY(from_visit) REFERENCES moz_historyvisits(id));
+"""
+
+# v15/v16 (2021-2022: the file as the history migration of v107-v110 found it).
+FIREFOX_PLACES_SCHEMA_V15 = _FIREFOX_PLACES_TABLES.format(places_extra="", visits_extra="") + _FIREFOX_PLACES_COMMON
+
+# v17-v20 (2023 on): unknown_fields added to both history tables.
+FIREFOX_PLACES_SCHEMA_V20 = _FIREFOX_PLACES_TABLES.format(
+    places_extra=", unknown_fields TEXT", visits_extra=", unknown_fields TEXT") + _FIREFOX_PLACES_COMMON
+
+# Modelled, not seen on a device: only the columns the module requires, so that every optional
+# column is absent (a damaged or trimmed copy).
+FIREFOX_PLACES_SCHEMA_MINIMAL = """
+CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url LONGVARCHAR NOT NULL);
+CREATE TABLE moz_historyvisits (place_id INTEGER NOT NULL, visit_date INTEGER NOT NULL);
+"""
+
+FIREFOX_PLACES_SCHEMAS = {"v15": (FIREFOX_PLACES_SCHEMA_V15, 15), "v20": (FIREFOX_PLACES_SCHEMA_V20, 20),
+                          "minimal": (FIREFOX_PLACES_SCHEMA_MINIMAL, 0)}
+
+
+def unix_milliseconds(moment: datetime) -> int:
+    return round(unix_seconds(moment) * 1000)
+
+
+def firefox_places_db(places: list[dict[str, Any]], visits: list[dict[str, Any]],
+                      variant: str = "v20") -> bytes:
+    """Firefox for iOS places.db. places: {id, url, title?, last_local?, last_remote? (datetimes),
+    local_visits?, remote_visits?, typed?, hidden?, bookmarked?}; visits: {id, place_id, visited
+    (datetime), type?, is_local?, from_visit?}. Times are written in Unix milliseconds; variant
+    "v20", "v15" or "minimal" (only id, url / place_id, visit_date are kept)."""
+    schema, user_version = FIREFOX_PLACES_SCHEMAS[variant]
+    place_rows, visit_rows = [], []
+    for place in places:
+        row: dict[str, Any] = {"id": place["id"], "url": place["url"]}
+        if variant != "minimal":
+            row.update({
+                "title": place.get("title"), "guid": place.get("guid", f"place{place['id']:07d}"),
+                "visit_count_local": place.get("local_visits", 0), "visit_count_remote": place.get("remote_visits", 0),
+                "hidden": int(place.get("hidden", False)), "typed": place.get("typed", 0),
+                "frecency": 100, "foreign_count": int(place.get("bookmarked", False)),
+                "last_visit_date_local": unix_milliseconds(place["last_local"]) if place.get("last_local") else 0,
+                "last_visit_date_remote": unix_milliseconds(place["last_remote"]) if place.get("last_remote") else 0,
+                "sync_status": 1,
+            })
+        place_rows.append(row)
+    for visit in visits:
+        row = {"place_id": visit["place_id"], "visit_date": unix_milliseconds(visit["visited"])}
+        if variant != "minimal":
+            row.update({"id": visit["id"], "visit_type": visit.get("type", 1),
+                        "is_local": int(visit.get("is_local", True)), "from_visit": visit.get("from_visit")})
+        visit_rows.append(row)
+    return build_sqlite(schema + f"PRAGMA user_version = {user_version};",
+                        {"moz_places": place_rows, "moz_historyvisits": visit_rows})
