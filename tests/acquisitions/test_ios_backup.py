@@ -100,3 +100,19 @@ def test_device_paths_of_domains() -> None:
         "/private/var/mobile/Containers/Data/Application/net.whatsapp.WhatsApp/Documents/x"
     assert device_path("RootDomain", "Library/Caches/locationd/clients.plist") == \
         "/private/var/root/Library/Caches/locationd/clients.plist"
+
+
+def test_backup_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spyglass.acquisitions import base
+
+    builder = BackupBuilder()
+    builder.add_plist("HomeDomain", "Library/Preferences/big.plist", {"blob": b"x" * 5000})
+    builder.add_file("HomeDomain", "Library/SMS/sms.db", b"SQLite format 3\x00" + b"\x00" * 5000)
+    backup = IOSBackup(builder.build(tmp_path / "b"))
+    monkeypatch.setattr(base, "MAX_PLIST_BYTES", 1000)
+    monkeypatch.setattr(base, "MAX_TEXT_BYTES", 1000)
+    monkeypatch.setattr("spyglass.acquisitions.ios_backup.MAX_SQLITE_BYTES", 1000)
+    with pytest.raises(EvidenceError, match="over the 1000 byte bound"):
+        backup.find(PREFS)[0].plist()
+    with pytest.raises(EvidenceError, match="over the 1000 byte bound"):
+        backup.find(SMS)[0].sqlite()
