@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.modules import Artifact
+from spyglass.modules.ios import firefox_history
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
 
@@ -22,10 +23,8 @@ ARTIFACT = Artifact(
     name="firefox_favicons",
     description="Firefox for iOS favicons of visited pages",
     kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("AppDomainGroup-group.org.mozilla.ios.*", "Profile.profile/browser.db"),
-            ("AppDomainGroup-group.org.mozilla.ios.*", "profile.profile/browser.db")),
-    fs=("private/var/mobile/Containers/Shared/AppGroup/*/Profile.profile/browser.db",
-        "private/var/mobile/Containers/Shared/AppGroup/*/profile.profile/browser.db"),
+    backup=firefox_history.BACKUP_PATHS,
+    fs=firefox_history.FS_PATHS,
     tables={"favicons": {"id", "url", "date"}},
     os_versions="iOS 9-17",
 )

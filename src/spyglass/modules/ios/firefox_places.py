@@ -27,17 +27,18 @@ from collections.abc import Iterator
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
+from spyglass.modules.ios.firefox_history import firefox_paths
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
+
+BACKUP_PATHS, FS_PATHS = firefox_paths("places.db")
 
 ARTIFACT = Artifact(
     name="firefox_places",
     description="Firefox for iOS browsing history (places.db)",
     kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("AppDomainGroup-group.org.mozilla.ios.*", "profile.profile/places.db"),
-            ("AppDomainGroup-group.org.mozilla.ios.*", "Profile.profile/places.db")),
-    fs=("private/var/mobile/Containers/Shared/AppGroup/*/profile.profile/places.db",
-        "private/var/mobile/Containers/Shared/AppGroup/*/Profile.profile/places.db"),
+    backup=BACKUP_PATHS,
+    fs=FS_PATHS,
     tables={"moz_places": {"id", "url"}, "moz_historyvisits": {"place_id", "visit_date"}},
     os_versions="iOS 15-18",
 )
