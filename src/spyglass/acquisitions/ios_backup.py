@@ -56,6 +56,11 @@ DOMAIN_PREFIX_ROOTS = {
     "SysContainerDomain-": "/private/var/containers/Data/System/",
 }
 
+# Backup domains of app, extension and system containers: artifacts any container may hold
+# (WebKit data, for one) are looked up in all of them.
+CONTAINER_DOMAINS = ("AppDomain-*", "AppDomainGroup-*", "AppDomainPlugin-*", "SysContainerDomain-*",
+                     "SysSharedContainerDomain-*")
+
 FLAG_FILE, FLAG_DIRECTORY, FLAG_SYMLINK = 1, 2, 4
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.ios_backup import CONTAINER_DOMAINS
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
 from spyglass.sqlite import Database
@@ -31,12 +32,7 @@ ARTIFACT = Artifact(
     name="webkit_resource_load_statistics",
     description="WebKit resource load statistics: domains seen, redirects, third-party loads",
     kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", DB_PATH),
-            ("AppDomain-*", f"*{DB_PATH}"),
-            ("AppDomainGroup-*", f"*{DB_PATH}"),
-            ("AppDomainPlugin-*", f"*{DB_PATH}"),
-            ("SysContainerDomain-*", f"*{DB_PATH}"),
-            ("SysSharedContainerDomain-*", f"*{DB_PATH}")),
+    backup=(("HomeDomain", DB_PATH), *((domain, f"*{DB_PATH}") for domain in CONTAINER_DOMAINS)),
     fs=(f"private/var/mobile/{DB_PATH}",
         f"private/var/mobile/Containers/Data/Application/*/{DB_PATH}",
         f"private/var/mobile/Containers/Data/Application/*/SystemData/com.apple.SafariViewService/{DB_PATH}",

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.ios_backup import CONTAINER_DOMAINS
 from spyglass.extract import url_host
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
@@ -38,11 +39,7 @@ ARTIFACT = Artifact(
     kinds=frozenset({IOS_BACKUP, IOS_FS}),
     backup=(("HomeDomain", f"Library/WebKit/WebsiteData/*{LOG_NAME}"),
             ("HomeDomain", f"Library/WebClips/*/Storage/{LOG_NAME}"),
-            ("AppDomain-*", f"*Library/WebKit/WebsiteData/*{LOG_NAME}"),
-            ("AppDomainGroup-*", f"*Library/WebKit/WebsiteData/*{LOG_NAME}"),
-            ("AppDomainPlugin-*", f"*Library/WebKit/WebsiteData/*{LOG_NAME}"),
-            ("SysContainerDomain-*", f"*Library/WebKit/WebsiteData/*{LOG_NAME}"),
-            ("SysSharedContainerDomain-*", f"*Library/WebKit/WebsiteData/*{LOG_NAME}")),
+            *((domain, f"*Library/WebKit/WebsiteData/*{LOG_NAME}") for domain in CONTAINER_DOMAINS)),
     fs=(f"private/var/mobile/Library/WebKit/WebsiteData/ResourceLoadStatistics/{LOG_NAME}",
         f"private/var/mobile/Library/WebKit/WebsiteData/{LOG_NAME}",
         f"private/var/mobile/Library/WebClips/*/Storage/{LOG_NAME}",
