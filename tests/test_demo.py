@@ -8,14 +8,13 @@ from click.testing import CliRunner
 
 from spyglass.cli import main
 from spyglass.demo import DEMO_DIR
-from tests.builders.demo import PEGASUS, build_demo
+from tests.builders.demo import build_demo
 
 
 def tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.skipif(not PEGASUS.exists(), reason="needs ../shared/iocs beside the repository")
 def test_bundled_demo_is_what_the_builder_writes(tmp_path: Path) -> None:
     # The sample shipped in the package must never drift from the builder that documents it.
     assert tree(build_demo(tmp_path / "demo")) == tree(DEMO_DIR)

@@ -18,7 +18,8 @@ from tests.builders.ios_backup import BackupBuilder
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO / "src" / "spyglass" / "data" / "demo"
-PEGASUS = REPO.parent / "shared" / "iocs" / "amnestytech-investigations" / "2021-07-18_nso" / "pegasus.stix2"
+# The verbatim Amnesty 2021 bundle that spyglass ships (data/iocs/feeds.json names its upstream commit).
+PEGASUS = REPO / "src" / "spyglass" / "data" / "iocs" / "amnesty" / "pegasus.stix2"
 DEMO_UDID = "00008110-000A1B2C3D4E5F60"
 
 DEMO_PLANTED = dict(PLANTED, **{
