@@ -12,7 +12,10 @@ from spyglass.indicators import load_feed_file, load_misp, load_paths, load_plai
 from spyglass.indicators.feed_index import parse_feed_index
 from spyglass.indicators.plain import type_from_name
 
-SHARED_IOCS = Path(__file__).resolve().parents[2] / ".." / "shared" / "iocs"
+# Real feeds, from the repository only: the bundled copies, and excerpts under tests/data (see its NOTICE).
+REPO = Path(__file__).resolve().parents[2]
+BUNDLED_IOCS = REPO / "src" / "spyglass" / "data" / "iocs"
+TEST_IOCS = REPO / "tests" / "data" / "iocs"
 SHA1 = "31A6ECECD97CF39BC4126B8745CD94A7C30BF81C"
 SHA256 = "05b5e4070b3b8a130b12ea96c5526b4615fcae121bb802b1a10c3a7a70f39901"
 
@@ -67,7 +70,7 @@ def test_load_plain_binary(tmp_path: Path) -> None:
 
 
 def test_load_plain_real_amnesty_lists() -> None:
-    folder = SHARED_IOCS / "amnestytech-investigations" / "2021-07-18_nso"
+    folder = TEST_IOCS / "amnesty" / "2021-07-18_nso"
     counts = {name: load_feed_file(folder / name).counts
               for name in ("domains.txt", "processes.txt", "emails.txt", "files.txt")}
     assert counts == {"domains.txt": {"domain": 1438}, "processes.txt": {"process": 81},
@@ -136,9 +139,11 @@ def test_load_misp_wrapped(tmp_path: Path, wrap) -> None:
 
 
 def test_load_misp_real_stalkerware_event() -> None:
-    feed = load_feed_file(SHARED_IOCS / "stalkerware-indicators" / "generated" / "misp_event.json")
+    feed = load_feed_file(TEST_IOCS / "stalkerware" / "generated" / "misp_event.json")
     assert feed.format == "misp"
-    assert feed.counts == {"domain": 991, "sha256": 3228, "cert_sha1": 483, "app_id": 636}
+    # Distinct values of the six objects of the excerpt, counted from the JSON by hand.
+    assert feed.counts == {"domain": 27, "sha256": 29, "cert_sha1": 25, "app_id": 29}
+    assert sorted(feed.malwares) == ["AppSpy", "LetMeSpy", "OwnSpy", "PanSpy", "VIPTrack", "iKeyMonitor"]
     assert feed.skip_reasons == {"MISP type link": 1}
 
 
@@ -185,7 +190,7 @@ def test_load_stalkerware_yaml(tmp_path: Path) -> None:
 
 
 def test_load_stalkerware_real_ioc_yaml() -> None:
-    feed = load_feed_file(SHARED_IOCS / "stalkerware-indicators" / "ioc.yaml")
+    feed = load_feed_file(BUNDLED_IOCS / "stalkerware" / "ioc.yaml")
     assert feed.format == "stalkerware-yaml"
     assert len(feed.malwares) == 147
     assert feed.counts == {"app_id": 612, "cert_sha1": 471, "domain": 1453, "ip": 68, "url": 2}
@@ -214,8 +219,8 @@ def test_load_feed_file_json_neither(tmp_path: Path) -> None:
         load_feed_file(path)
 
 
-def test_load_paths_shared_folder_all_formats() -> None:
-    feeds = load_paths([SHARED_IOCS])
+def test_load_paths_folders_all_formats() -> None:
+    feeds = load_paths([BUNDLED_IOCS, TEST_IOCS])
     assert [feed.format for feed in feeds].count("stix2") == 16
     assert sorted(feed.name for feed in feeds if feed.format != "stix2") == ["ioc", "misp_event", "watchware"]
 
@@ -223,7 +228,7 @@ def test_load_paths_shared_folder_all_formats() -> None:
 # Feed index
 
 def test_parse_feed_index_real() -> None:
-    index = parse_feed_index((SHARED_IOCS / "mvt-indicators" / "indicators.yaml").read_bytes())
+    index = parse_feed_index((TEST_IOCS / "mvt" / "indicators.yaml").read_bytes())
     assert index.skipped == 0
     assert len(index.sources) == 15
     first = index.sources[0]

@@ -9,8 +9,9 @@ from spyglass.indicators import IndicatorIndex, load_paths, load_stix
 from spyglass.records import Observable
 from tests.indicators.stix_bundles import bundle, indicator, related_bundle, write
 
-SHARED_IOCS = Path(__file__).resolve().parents[2] / ".." / "shared" / "iocs"
-PEGASUS = SHARED_IOCS / "amnestytech-investigations" / "2021-07-18_nso" / "pegasus.stix2"
+# The feeds bundled in the package: verbatim public data (data/iocs/feeds.json names each upstream).
+BUNDLED_IOCS = Path(__file__).resolve().parents[2] / "src" / "spyglass" / "data" / "iocs"
+PEGASUS = BUNDLED_IOCS / "amnesty" / "pegasus.stix2"
 
 
 def test_load_paths_folder_recursive(tmp_path: Path) -> None:
@@ -73,10 +74,10 @@ def test_load_stix_real_pegasus_feed() -> None:
     assert len(index.match(Observable("file_path", "/private/var/db/roleaccountd.plist"))) == 1
 
 
-def test_load_paths_every_shared_feed() -> None:
-    feeds = load_paths([SHARED_IOCS])
+def test_load_paths_every_bundled_feed() -> None:
+    feeds = load_paths([BUNDLED_IOCS])
     by_name = {feed.name: feed for feed in feeds}
-    assert len(feeds) == 19   # 16 STIX, the stalkerware ioc.yaml and watchware.yaml, its MISP event
+    assert len(feeds) == 17   # 16 STIX and the stalkerware ioc.yaml
     assert by_name["predator"].counts == {"domain": 568, "file_path": 12, "profile_id": 1}
     assert by_name["predator"].skip_reasons == {"domain without a dot": 1}
     assert by_name["predator"].duplicates == 3   # /tmp/x and /private/var/tmp/x are one path on iOS

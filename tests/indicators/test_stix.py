@@ -238,13 +238,10 @@ def test_load_stix_metadata(tmp_path: Path) -> None:
     json.dumps(feed.to_dict())
 
 
-def test_load_stix_twenty_thousand_is_fast(tmp_path: Path) -> None:
-    import time
-
+def test_load_stix_twenty_thousand(tmp_path: Path) -> None:
+    # Its speed is measured by benchmarks/bench_indicators.py, never asserted in a test.
     patterns = [f"[domain-name:value = 'host{number}.example{number % 97}.com']" for number in range(20_000)]
     path = write(tmp_path / "big.stix2", related_bundle(patterns))
-    started = time.perf_counter()
     feed = load_stix(path)
-    elapsed = time.perf_counter() - started
     assert feed.counts == {"domain": 20_000}
-    assert elapsed < 2.0  # about 0.15 s on the development machine; generous for shared CI cores
+    assert (feed.indicators[0].value, feed.indicators[-1].value) == ("host0.example0.com", "host19999.example17.com")
