@@ -83,7 +83,7 @@ def test_backup_info_empty(tmp_path):
 def test_backup_info_corrupt(tmp_path):
     root = BackupBuilder().build(tmp_path / "b")
     (root / "Info.plist").write_bytes(b"<?xml version='1.0'?><plist><dict><key>x")
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"^Info\.plist: not a valid plist"):
         IOSBackup(root)
 
 

@@ -80,7 +80,7 @@ def test_calendar_empty(builder, backup_dir):
 
 def test_calendar_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"\x00" * 512)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"Calendar\.sqlitedb: not a SQLite database$"):
         run_module(builder.build(backup_dir), module)
 
 

@@ -55,7 +55,7 @@ def test_call_history_empty(builder, backup_dir):
 
 def test_call_history_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"not a database at all" * 10)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"CallHistory\.storedata: not a SQLite database$"):
         run_module(builder.build(backup_dir), module)
 
 

@@ -58,7 +58,7 @@ def test_chrome_favicons_empty(tmp_path: Path) -> None:
 
 
 def test_chrome_favicons_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"Default/Favicons: not a SQLite database$"):
         run_module(_build(tmp_path, b"\x89PNG not a database" * 20), chrome_favicons)
 
 

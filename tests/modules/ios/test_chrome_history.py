@@ -71,7 +71,7 @@ def test_chrome_history_empty(tmp_path: Path) -> None:
 
 
 def test_chrome_history_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"Default/History: not a SQLite database$"):
         run_module(_build(tmp_path, b"garbage" * 50), chrome_history)
 
 

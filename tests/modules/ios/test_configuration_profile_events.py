@@ -48,7 +48,7 @@ def test_configuration_profile_events_empty(builder, backup_dir):
 
 def test_configuration_profile_events_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"<?xml version='1.0'?><plist><dict><key>x</key>")
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"MCProfileEvents\.plist: not a valid plist"):
         run_module(builder.build(backup_dir), module)
 
 

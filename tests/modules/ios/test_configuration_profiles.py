@@ -62,7 +62,7 @@ def test_configuration_profiles_empty(builder, backup_dir):
 
 def test_configuration_profiles_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, STUB, b"bplist00\xff\xfe broken")
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"profile-0a1b2c3d4e5f60718293a4b5c6d7e8f9\.stub: not a valid plist"):
         run_module(builder.build(backup_dir), module)
 
 

@@ -63,7 +63,7 @@ def test_contacts_empty(builder, backup_dir):
 
 def test_contacts_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"\x89PNG garbage" * 20)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"AddressBook\.sqlitedb: not a SQLite database$"):
         run_module(builder.build(backup_dir), module)
 
 

@@ -38,7 +38,7 @@ def test_crash_reporter_prefs_empty(builder, backup_dir):
 
 def test_crash_reporter_prefs_corrupt(builder, backup_dir):
     builder.add_file("RootDomain", PATH, b"\xde\xad\xbe\xef" * 8)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"com\.apple\.CrashReporter\.plist: not a valid plist"):
         run_module(builder.build(backup_dir), module)
 
 

@@ -89,7 +89,7 @@ def test_datausage_empty(tmp_path):
 def test_datausage_corrupt(tmp_path):
     builder = BackupBuilder()
     builder.add_file(DATAUSAGE_DOMAIN, DATAUSAGE_PATH, b"SQLite format 3\x00\xff\xff" + b"\x00" * 90)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"DataUsage\.sqlite: corrupt SQLite database"):
         run_module(builder, tmp_path / "b", datausage)
 
 

@@ -60,7 +60,7 @@ def test_firefox_favicons_empty(tmp_path: Path) -> None:
 
 
 def test_firefox_favicons_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"browser\.db: not a SQLite database$"):
         run_module(_build(tmp_path, b"not sqlite at all"), firefox_favicons)
 
 

@@ -64,7 +64,7 @@ def test_firefox_history_empty(tmp_path: Path) -> None:
 
 
 def test_firefox_history_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"browser\.db: corrupt SQLite database"):
         run_module(_build(tmp_path, b"SQLite format 3\x00" + b"\x00" * 10), firefox_history)
 
 

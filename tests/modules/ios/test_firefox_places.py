@@ -99,12 +99,12 @@ def test_firefox_places_empty(tmp_path: Path) -> None:
 
 
 def test_firefox_places_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"places\.db: corrupt SQLite database"):
         run_module(_build(tmp_path, b"SQLite format 3\x00" + b"\x00" * 10), firefox_places)
 
 
 def test_firefox_places_garbage(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"places\.db: not a SQLite database$"):
         run_module(_build(tmp_path, b"\x89PNG not a database at all" * 40), firefox_places)
 
 

@@ -48,7 +48,7 @@ def test_global_preferences_empty(builder, backup_dir):
 
 def test_global_preferences_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"bplist00" + b"\x00" * 40)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"\.GlobalPreferences\.plist: not a valid plist"):
         run_module(builder.build(backup_dir), module)
 
 

@@ -62,14 +62,14 @@ def test_idstatuscache_empty(tmp_path):
 def test_idstatuscache_corrupt(tmp_path):
     builder = BackupBuilder()
     builder.add_file(IDSTATUS_DOMAIN, IDSTATUS_PATH_IOS15, b"bplist00\xde\xad\xbe\xef")
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"idstatuscache\.plist: not a valid plist"):
         run_module(builder, tmp_path / "b", idstatuscache)
 
 
 def test_idstatuscache_not_a_dictionary(tmp_path):
     builder = BackupBuilder()
     builder.add_plist(IDSTATUS_DOMAIN, IDSTATUS_PATH_IOS15, ["a", "list"])
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"idstatuscache\.plist: expected a dictionary of services$"):
         run_module(builder, tmp_path / "b", idstatuscache)
 
 

@@ -69,7 +69,7 @@ def test_interaction_c_empty(builder, backup_dir):
 
 def test_interaction_c_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"SQLite format 3\x00" + b"\xff" * 200)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"interactionC\.db: corrupt SQLite database"):
         run_module(builder.build(backup_dir), module)
 
 

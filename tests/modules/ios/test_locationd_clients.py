@@ -60,7 +60,7 @@ def test_locationd_clients_empty(builder, backup_dir):
 
 def test_locationd_clients_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, plistlib.dumps(["a", "list"])[:30])
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"clients\.plist: not a valid plist"):
         run_module(builder.build(backup_dir), module)
 
 

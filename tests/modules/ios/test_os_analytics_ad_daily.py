@@ -55,7 +55,7 @@ def test_os_analytics_ad_daily_empty(builder, backup_dir):
 
 def test_os_analytics_ad_daily_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"\x00garbage bytes, not a plist\xff")
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"com\.apple\.osanalytics\.addaily\.plist: not a valid plist"):
         run_module(builder.build(backup_dir), module)
 
 

@@ -113,7 +113,7 @@ def test_safari_browser_state_empty(tmp_path: Path) -> None:
 
 
 def test_safari_browser_state_corrupt_database(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"BrowserState\.db: not a SQLite database$"):
         run_module(_build(tmp_path, b"\x00garbage" * 100), safari_browser_state)
 
 

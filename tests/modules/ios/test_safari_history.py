@@ -72,7 +72,7 @@ def test_safari_history_empty(tmp_path):
 def test_safari_history_corrupt(tmp_path):
     builder = BackupBuilder()
     builder.add_file(SAFARI_DOMAIN, SAFARI_PATH, safari_bytes()[:1500])
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"History\.db: corrupt SQLite database"):
         run_module(builder, tmp_path / "b", safari_history)
 
 

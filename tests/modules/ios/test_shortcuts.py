@@ -90,7 +90,7 @@ def test_shortcuts_empty(tmp_path: Path) -> None:
 
 
 def test_shortcuts_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"Shortcuts\.sqlite: not a SQLite database$"):
         run_module(_build(tmp_path, b"\x00" * 4096), shortcuts)
 
 

@@ -124,14 +124,14 @@ def test_sms_empty(tmp_path):
 def test_sms_corrupt(tmp_path):
     builder = BackupBuilder()
     builder.add_file(SMS_DOMAIN, SMS_PATH, b"SQLite format 3\x00" + b"\x13" * 500)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"sms\.db: corrupt SQLite database"):
         run_module(builder, tmp_path / "b", sms)
 
 
 def test_sms_not_sqlite(tmp_path):
     builder = BackupBuilder()
     builder.add_file(SMS_DOMAIN, SMS_PATH, b"garbage bytes, not a database")
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"sms\.db: not a SQLite database$"):
         run_module(builder, tmp_path / "b", sms)
 
 

@@ -4,9 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from spyglass.errors import EvidenceError
+from spyglass import runner
+from spyglass.acquisitions.ios_backup import IOSBackup
+from spyglass.errors import EvidenceError, NotPresent
+from spyglass.modules import Module
 from spyglass.modules.ios import sms_attachments
 from spyglass.records import Observable
+from spyglass.runner import ModuleResult
 from tests.builders.ios_artifacts_core import (
     SMS_DOMAIN,
     SMS_PATH,
@@ -74,14 +78,51 @@ def test_sms_attachments_empty(tmp_path):
 def test_sms_attachments_corrupt(tmp_path):
     builder = BackupBuilder()
     builder.add_file(SMS_DOMAIN, SMS_PATH, b"\x00garbage" * 64)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"sms\.db: not a SQLite database$"):
         run_module(builder, tmp_path / "b", sms_attachments)
 
 
-def test_sms_attachments_missing_table(tmp_path):
+def run_through_runner(builder: BackupBuilder, root) -> tuple[ModuleResult, list]:
+    backup = IOSBackup(builder.build(root))
+    try:
+        module = Module(sms_attachments.ARTIFACT, sms_attachments.parse, sms_attachments)
+        result = ModuleResult(module.name, module.artifact.description)
+        return result, list(runner.run_module(module, backup, result))
+    finally:
+        backup.close()
+
+
+def test_sms_attachments_no_attachment_table_is_not_present(tmp_path):
+    # An sms.db without an `attachment` table has no attachments artifact: not present, not error.
     builder = BackupBuilder()
     builder.add_sqlite(SMS_DOMAIN, SMS_PATH, "CREATE TABLE message (ROWID INTEGER PRIMARY KEY);")
-    with pytest.raises(EvidenceError):
+    result, records = run_through_runner(builder, tmp_path / "b")
+    assert (result.status, records, result.files, result.errors) == ("not present", [], [], [])
+
+
+def test_sms_attachments_no_attachment_table_raises_not_present(tmp_path):
+    builder = BackupBuilder()
+    builder.add_sqlite(SMS_DOMAIN, SMS_PATH, "CREATE TABLE message (ROWID INTEGER PRIMARY KEY);")
+    with pytest.raises(NotPresent, match=r"sms\.db: no attachment table$"):
+        run_module(builder, tmp_path / "b", sms_attachments)
+
+
+def test_sms_attachments_missing_join_table(tmp_path):
+    builder = BackupBuilder()
+    builder.add_sqlite(SMS_DOMAIN, SMS_PATH, "CREATE TABLE attachment (ROWID INTEGER PRIMARY KEY, filename TEXT);")
+    with pytest.raises(EvidenceError, match=r"sms\.db: table 'message_attachment_join' is missing$"):
+        run_module(builder, tmp_path / "b", sms_attachments)
+    result, _ = run_through_runner(builder, tmp_path / "r")
+    assert result.status == "error"
+
+
+def test_sms_attachments_view_refused_not_hidden(tmp_path):
+    # A view named `attachment` is refused as before, never taken for "no attachments".
+    builder = BackupBuilder()
+    builder.add_sqlite(SMS_DOMAIN, SMS_PATH,
+                       "CREATE TABLE real (ROWID INTEGER PRIMARY KEY, filename TEXT);"
+                       "CREATE VIEW attachment AS SELECT * FROM real;")
+    with pytest.raises(EvidenceError, match=r"sms\.db: 'attachment' is a view, not a table; refused$"):
         run_module(builder, tmp_path / "b", sms_attachments)
 
 

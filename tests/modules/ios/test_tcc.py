@@ -56,7 +56,7 @@ def test_tcc_empty(builder, backup_dir):
 
 def test_tcc_corrupt(builder, backup_dir):
     builder.add_file(DOMAIN, PATH, b"garbage" * 100)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"TCC\.db: not a SQLite database$"):
         run_module(builder.build(backup_dir), module)
 
 

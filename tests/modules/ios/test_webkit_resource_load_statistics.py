@@ -65,7 +65,7 @@ def test_webkit_resource_load_statistics_empty(tmp_path: Path) -> None:
 
 def test_webkit_resource_load_statistics_corrupt(tmp_path: Path) -> None:
     root = _build(tmp_path, "HomeDomain", OBSERVATIONS_PATH, b"SQLite format 3\x00" + b"\xff" * 200)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"observations\.db: corrupt SQLite database"):
         run_module(root, webkit_resource_load_statistics)
 
 

@@ -77,7 +77,7 @@ def test_webkit_session_resource_log_empty(tmp_path: Path) -> None:
 
 def test_webkit_session_resource_log_corrupt(tmp_path: Path) -> None:
     root = _build(tmp_path, [("HomeDomain", RESOURCE_LOG_PATH, b"bplist00\x00\x01garbage" * 10)])
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"full_browsing_session_resourceLog\.plist: not a valid plist"):
         run_module(root, webkit_session_resource_log)
 
 

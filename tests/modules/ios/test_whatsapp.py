@@ -89,7 +89,7 @@ def test_whatsapp_empty(tmp_path: Path) -> None:
 
 
 def test_whatsapp_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"ChatStorage\.sqlite: not a SQLite database$"):
         run_module(_build(tmp_path, b"\xde\xad\xbe\xef" * 256), whatsapp)
 
 

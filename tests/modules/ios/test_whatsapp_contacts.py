@@ -55,7 +55,7 @@ def test_whatsapp_contacts_empty(tmp_path: Path) -> None:
 
 
 def test_whatsapp_contacts_corrupt(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"ContactsV2\.sqlite: not a SQLite database$"):
         run_module(_build(tmp_path, b"not a database"), whatsapp_contacts)
 
 

@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.errors import NotPresent
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.modules.ios.sms import handle_observables
 from spyglass.records import Record, iso_utc, observables
+from spyglass.sqlite import Database
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -40,7 +42,12 @@ MOBILE_HOME = "/private/var/mobile"
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    db = file.sqlite()
+    db = file.acquisition.sqlite(file)
+    if not _defines(db, "attachment"):
+        # An sms.db without an `attachment` table simply has no attachments: not present, not
+        # an error. A view of that name does count as defined, so require() refuses it below.
+        raise NotPresent(f"{file.source}: no attachment table")
+    db.require(ARTIFACT.tables)
     present = db.columns("attachment")
     selected = ", ".join(f'a."{c}" AS "{c}"' for c in ATTACHMENT_COLUMNS if c in present)
     message_columns = db.columns("message")
@@ -60,6 +67,12 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
              f"{joins}ORDER BY a.ROWID, j.message_id")
     for row in db.rows(query):
         yield _record(dict(row))
+
+
+def _defines(db: Database, name: str) -> bool:
+    """Whether the schema defines `name` at all, as a table or as a view."""
+    query = "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?"
+    return next(db.rows(query, (name,)), None) is not None
 
 
 def _record(row: dict) -> Record:
