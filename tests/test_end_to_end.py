@@ -28,8 +28,8 @@ EXPECTED_INDICATOR_HITS = {
     ("configuration_profiles", "profile_id", "9a2f0a6b-1c2d-4e5f-8a9b-0c1d2e3f4a5b"),
     ("safari_history", "domain", "free247downloads.com"),
 } | {(module, "domain", "evil-cdn.com") for module in (
-    "sms", "safari_browser_state", "chrome_history", "chrome_favicons", "firefox_history", "firefox_favicons", "firefox_places",
-    "shortcuts", "whatsapp", "webkit_resource_load_statistics", "webkit_session_resource_log")}
+    "sms", "safari_browser_state", "safari_favicons", "chrome_history", "chrome_favicons", "firefox_history",
+    "firefox_favicons", "firefox_places", "shortcuts", "whatsapp", "webkit_resource_load_statistics", "webkit_session_resource_log")}
 
 EXPECTED_SUSPICIOUS = {
     ("idstatuscache", "idstatus_nul", "high"),

@@ -44,8 +44,10 @@ PLANTED = {
 }
 DECOYS = ("notevil-cdn.com", "evil-cdn.com.example.net", "bhx", "com.spy.agent.helper", "roleaccountd.plist.bak")
 WHEN = datetime(2021, 7, 1, 10, 0, tzinfo=UTC)
-THREAT_TEXT = ("ALERT: Apple believes you are being targeted by state-sponsored attackers who are trying to "
-               "remotely compromise the iPhone associated with your Apple ID")
+# Apple's wording since April 2024, from its own threat-notification address.
+THREAT_TEXT = ("Apple detected that you are being targeted by a mercenary spyware attack that is trying to "
+               "remotely compromise the iPhone associated with your Apple Account -xxx-")
+THREAT_SENDER = "threat-notifications@apple.com"
 
 
 def _sms_rows(link: str) -> dict[str, list[dict[str, Any]]]:
@@ -57,6 +59,10 @@ def _sms_rows(link: str) -> dict[str, list[dict[str, Any]]]:
         "filename": "/private/var/tmp/com.apple.messages/8A1B7B1E-0003/1.gif", "mime_type": "image/gif",
         "transfer_name": "1.gif", "total_bytes": 748, "is_outgoing": 0})
     rows["message_attachment_join"].append({"message_id": 1, "attachment_id": 3})
+    rows["handle"].append({"ROWID": 3, "id": THREAT_SENDER, "country": "us", "service": "iMessage"})
+    rows["chat"].append({"ROWID": 3, "guid": f"iMessage;-;{THREAT_SENDER}", "style": 45, "state": 3,
+                         "chat_identifier": THREAT_SENDER, "service_name": "iMessage", "display_name": ""})
+    rows["chat_handle_join"].append({"chat_id": 3, "handle_id": 3})
     messages = [
         (3, f"Your delivery is late, reschedule: {link}"),
         (4, "Not these: https://notevil-cdn.com/x and http://evil-cdn.com.example.net/y"),
@@ -64,10 +70,11 @@ def _sms_rows(link: str) -> dict[str, list[dict[str, Any]]]:
     ]
     for rowid, text in messages:
         rows["message"].append({
-            "ROWID": rowid, "guid": f"8A1B7B1E-0000-4000-8000-00000000000{rowid}", "text": text, "handle_id": 1,
+            "ROWID": rowid, "guid": f"8A1B7B1E-0000-4000-8000-00000000000{rowid}", "text": text,
+            "handle_id": 3 if rowid == 5 else 1,
             "service": "SMS" if rowid != 5 else "iMessage", "date": apple_nanoseconds(WHEN.replace(minute=rowid)),
             "is_from_me": 0, "is_finished": 1})
-        rows["chat_message_join"].append({"chat_id": 1, "message_id": rowid,
+        rows["chat_message_join"].append({"chat_id": 3 if rowid == 5 else 1, "message_id": rowid,
                                           "message_date": apple_nanoseconds(WHEN.replace(minute=rowid))})
     return rows
 

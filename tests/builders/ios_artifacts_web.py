@@ -290,6 +290,50 @@ def observations_db(domains: list[dict[str, Any]], redirects: list[tuple[str, st
     return build_sqlite(schema, tables)
 
 
+# -- Safari Favicons.db (Image Cache/Favicons) ----------------------------------------------------
+
+# Safari's favicon store (SafariShared WBSFaviconProviderDatabaseController) as a fresh file is
+# created: schema 1 tables, then migrations 2 (icon size), 3 (generated representations) and 4
+# (rejected_resources) applied with ALTER/CREATE, which is the form SQLite keeps them in. Times
+# are Cocoa seconds (timeIntervalSinceReferenceDate) written as doubles into INTEGER columns.
+SAFARI_FAVICONS_SCHEMA_V1 = """
+CREATE TABLE page_url (url TEXT NOT NULL ON CONFLICT FAIL UNIQUE ON CONFLICT REPLACE,uuid TEXT NOT NULL ON CONFLICT FAIL);
+CREATE INDEX PageURLIndex ON page_url (url);
+CREATE TABLE icon_info (uuid TEXT PRIMARY KEY NOT NULL,url TEXT NOT NULL,timestamp INTEGER);
+CREATE TABLE database_info (key TEXT PRIMARY KEY NOT NULL,value TEXT NOT NULL);
+"""
+
+SAFARI_FAVICONS_SCHEMA_V4 = SAFARI_FAVICONS_SCHEMA_V1 + """
+ALTER TABLE icon_info ADD width INTEGER DEFAULT 0;
+ALTER TABLE icon_info ADD height INTEGER DEFAULT 0;
+ALTER TABLE icon_info ADD has_generated_representations INTEGER DEFAULT 0;
+CREATE TABLE rejected_resources (page_url TEXT NOT NULL ON CONFLICT FAIL,icon_url TEXT NOT NULL ON CONFLICT FAIL,
+ timestamp INTEGER,UNIQUE(page_url, icon_url));
+"""
+
+SAFARI_FAVICONS_SCHEMAS = {"v1": SAFARI_FAVICONS_SCHEMA_V1, "v4": SAFARI_FAVICONS_SCHEMA_V4}
+
+
+def safari_favicons_db(icons: list[dict[str, Any]], rejected: list[dict[str, Any]] = (),
+                       variant: str = "v4") -> bytes:
+    """Favicons.db. icons: {uuid, icon_url, page_urls: [...], saved (datetime), width?, height?,
+    generated?}; rejected: {page_url, icon_url, rejected (datetime)}, kept only by schema v4.
+    variant "v4" (current) or "v1" (no size columns, no rejected_resources)."""
+    icon_rows, page_rows = [], []
+    for icon in icons:
+        row: dict[str, Any] = {"uuid": icon["uuid"], "url": icon["icon_url"], "timestamp": apple_seconds(icon["saved"])}
+        if variant == "v4":
+            row.update({"width": icon.get("width", 32), "height": icon.get("height", 32),
+                        "has_generated_representations": int(icon.get("generated", False))})
+        icon_rows.append(row)
+        page_rows.extend({"url": page_url, "uuid": icon["uuid"]} for page_url in icon["page_urls"])
+    rows: dict[str, list[Any]] = {"icon_info": icon_rows, "page_url": page_rows}
+    if variant == "v4":
+        rows["rejected_resources"] = [{"page_url": r["page_url"], "icon_url": r["icon_url"],
+                                       "timestamp": apple_seconds(r["rejected"])} for r in rejected]
+    return build_sqlite(SAFARI_FAVICONS_SCHEMAS[variant], rows)
+
+
 # -- Chrome History and Favicons -------------------------------------------------------------------
 
 CHROME_HISTORY_SCHEMA = """
@@ -589,6 +633,7 @@ def whatsapp_contacts_db(contacts: list[dict[str, Any]], variant: str = "2024") 
 SAFARI_DOMAIN = "HomeDomain"
 SAFARI_APP_DOMAIN = "AppDomain-com.apple.mobilesafari"
 BROWSER_STATE_PATH = "Library/Safari/BrowserState.db"
+SAFARI_FAVICONS_PATH = "Library/Image Cache/Favicons/Favicons.db"
 RESOURCE_LOG_PATH = "Library/WebKit/WebsiteData/ResourceLoadStatistics/full_browsing_session_resourceLog.plist"
 RESOURCE_LOG_PATH_LEGACY = "Library/WebKit/WebsiteData/full_browsing_session_resourceLog.plist"
 OBSERVATIONS_PATH = "Library/WebKit/WebsiteData/ResourceLoadStatistics/observations.db"
@@ -618,6 +663,11 @@ def add_web_artifacts(builder: Any, link: str = "https://lnk.evil-cdn.com/a/7f3e
     builder.add_file(SAFARI_DOMAIN, OBSERVATIONS_PATH, observations_db([
         {"domain": domain, "last_seen": when}, {"domain": "example.org", "last_seen": when}],
         redirects=[(domain, "example.org")]))
+    builder.add_file(SAFARI_DOMAIN, SAFARI_FAVICONS_PATH, safari_favicons_db(
+        [{"uuid": "5B0C1D2E-3F40-4A5B-8C6D-7E8F90A1B2C3", "icon_url": f"https://{host}/favicon.ico",
+          "page_urls": [link], "saved": when}],
+        [{"page_url": "https://news.example.org/", "icon_url": "https://news.example.org/favicon.ico",
+          "rejected": when}]))
     builder.add_file(CHROME_DOMAIN, CHROME_HISTORY_PATH, chrome_history_db(
         [{"id": 1, "url": link, "title": "", "last_visit": when}],
         [{"id": 1, "url_id": 1, "visited": when, "transition": 0}]))
