@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from spyglass.errors import EvidenceError
-from spyglass.sqlite import Database, apply_wal
+from spyglass.sqlite import Database, _wal_checksum, apply_wal
 from tests.builders.sqlite import build_sqlite
 
 
@@ -68,7 +72,7 @@ def test_database_empty_and_garbage_refused() -> None:
 def test_database_truncated_is_evidence_error() -> None:
     rows = {"t": [(i, "x" * 200) for i in range(500)]}
     data = build_sqlite("CREATE TABLE t (id INTEGER, body TEXT);", rows)
-    with pytest.raises(EvidenceError):
+    with pytest.raises(EvidenceError, match=r"^t\.db: corrupt SQLite database \(database disk image is malformed\)$"):
         database = Database(data[: len(data) // 3], "t.db")
         list(database.rows("SELECT * FROM t"))
 
@@ -94,5 +98,127 @@ def test_database_refuses_reads_through_undeclared_views() -> None:
                         {"message": [(1, 1, "hi")], "real_handle": [(1, "+41790000000")]})
     database = Database(data, "sms.db")
     assert [tuple(r) for r in database.rows("SELECT ROWID, text FROM message")] == [(1, "hi")]
-    with pytest.raises(EvidenceError, match="refused: the query would read through a view or trigger"):
+    with pytest.raises(EvidenceError, match=r"^sms\.db: refused: the query would read through the view or trigger 'handle'$"):
         list(database.rows("SELECT m.text, h.id FROM message m JOIN handle h ON h.ROWID = m.handle_id"))
+
+
+# -- hostile databases: nothing on disk, nothing trusted, nothing unbounded ----------------------
+
+SPILL_SCRIPT = """
+import os, sqlite3, sys
+from spyglass.sqlite import Database
+tmp = os.environ["SQLITE_TMPDIR"]
+source = sqlite3.connect(":memory:")
+source.execute("CREATE TABLE message (ROWID INTEGER PRIMARY KEY, text TEXT)")
+source.executemany("INSERT INTO message (text) VALUES (?)",
+                   ((f"secret message {number} " * 8,) for number in range(100_000)))
+source.commit()
+database = Database(source.serialize(), "sms.db")
+written = 0
+for number, row in enumerate(database.rows("SELECT text FROM message ORDER BY text DESC")):
+    if number % 5000 == 0:
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(tmp):
+                written = max(written, os.fstat(int(fd)).st_size)
+print(written)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="open files are watched through /proc")
+def test_database_sorted_query_writes_no_temp_file(tmp_path: Path) -> None:
+    # SQLite reads SQLITE_TMPDIR once per process, and unlinks its spill files at once: a fresh
+    # process, and its open files watched while an 18 MB sort runs (it spilled 17 MB before).
+    temp = tmp_path / "sqlite-temp"
+    temp.mkdir()
+    env = dict(os.environ, SQLITE_TMPDIR=str(temp), PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    result = subprocess.run([sys.executable, "-c", SPILL_SCRIPT], env=env, capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip() == "0"
+    assert list(temp.iterdir()) == []
+
+
+def forged_wal(db: bytes, commit_size: int, page_size: int = 4096, page_no: int = 1) -> bytes:
+    """A WAL with valid salts and checksums whose one commit frame claims `commit_size` pages."""
+    header = struct.pack(">6I", 0x377F0682, 3007000, page_size, 0, 11, 22)
+    s1, s2 = _wal_checksum(header, 0, 0, False)
+    wal = header + struct.pack(">2I", s1, s2)
+    page = db[:page_size].ljust(page_size, b"\x00")
+    frame = struct.pack(">4I", page_no, commit_size, 11, 22)
+    s1, s2 = _wal_checksum(frame[:8], s1, s2, False)
+    s1, s2 = _wal_checksum(page, s1, s2, False)
+    return wal + frame + struct.pack(">2I", s1, s2) + page
+
+
+def test_wal_commit_size_not_trusted() -> None:
+    # A 4 KB WAL claiming 500,000 pages took the check to 2 GB before; the pages it implies
+    # exist nowhere, so the database keeps the size its pages back.
+    db = build_sqlite("CREATE TABLE t (id INTEGER);", {"t": [(1,), (2,)]})
+    wal = forged_wal(db, commit_size=500_000)
+    assert len(wal) == 32 + 24 + 4096
+    rebuilt = apply_wal(db, wal)
+    assert len(rebuilt) == len(db)
+    assert [tuple(r) for r in Database(db, "t.db", wal).rows("SELECT id FROM t")] == [(1,), (2,)]
+
+
+def test_wal_far_page_number_not_trusted() -> None:
+    db = build_sqlite("CREATE TABLE t (id INTEGER);", {"t": [(1,)]})
+    assert len(apply_wal(db, forged_wal(db, commit_size=4_000_000, page_no=4_000_000))) == len(db)
+
+
+def test_wal_page_size_past_sqlite_bounds_ignored() -> None:
+    db = build_sqlite("CREATE TABLE t (id INTEGER);")
+    assert apply_wal(db, forged_wal(db, commit_size=1, page_size=131072)) == db
+    assert apply_wal(db, forged_wal(db, commit_size=1, page_size=8192)) == db   # not this database's
+
+
+def test_wal_applied_in_place_of_a_bytearray(tmp_path: Path) -> None:
+    db, wal = wal_pair(tmp_path)
+    buffer = bytearray(db)
+    assert apply_wal(buffer, wal) is buffer
+
+
+def test_database_refuses_virtual_table_standing_in_for_table() -> None:
+    data = build_sqlite("CREATE VIRTUAL TABLE message USING fts4(text);")
+    database = Database(data, "sms.db")
+    assert database.tables() == {name for name in database.tables() if name.startswith("message_")}
+    with pytest.raises(EvidenceError, match=r"^sms\.db: 'message' is a virtual table, not a table; refused$"):
+        database.require({"message": {"text"}})
+    with pytest.raises(EvidenceError, match=r"^sms\.db: refused: 'message' is a virtual table, not a table$"):
+        list(database.rows("SELECT text FROM message"))
+
+
+def test_database_value_length_bounded() -> None:
+    # 8 KB of database whose generated column made three 200 MB values before.
+    source = sqlite3.connect(":memory:")
+    source.execute("CREATE TABLE message (ROWID INTEGER PRIMARY KEY, n INTEGER, "
+                   "text TEXT GENERATED ALWAYS AS (zeroblob(n)) VIRTUAL)")
+    source.executemany("INSERT INTO message (n) VALUES (?)", [(200_000_000,)] * 3)
+    source.commit()
+    database = Database(source.serialize(), "sms.db")
+    with pytest.raises(EvidenceError, match=r"^sms\.db: a value is over the 67108864 byte bound "
+                                            r"\(string or blob too big\)$"):
+        list(database.rows("SELECT text FROM message"))
+
+
+def test_database_query_work_budget() -> None:
+    data = build_sqlite("CREATE TABLE t (id INTEGER);", {"t": [(number,) for number in range(1000)]})
+    database = Database(data, "t.db", seconds=0)
+    endless = "SELECT count(*) FROM t a, t b, t c"   # a billion rows to count
+    with pytest.raises(EvidenceError, match=r"^t\.db: query stopped after its 0 s budget"):
+        list(database.rows(endless))
+
+
+def test_database_dangerous_function_refused() -> None:
+    database = Database(build_sqlite("CREATE TABLE t (id INTEGER);"), "t.db")
+    with pytest.raises(EvidenceError, match=r"^t\.db: refused: the query would call the function fts3_tokenizer\(\)$"):
+        list(database.rows("SELECT fts3_tokenizer('simple')"))
+
+
+def test_database_attach_refused() -> None:
+    database = Database(build_sqlite("CREATE TABLE t (id INTEGER);"), "t.db")
+    with pytest.raises(sqlite3.OperationalError, match="too many attached databases"):
+        database.connection.execute("ATTACH DATABASE ':memory:' AS other")

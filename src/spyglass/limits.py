@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 MAX_PLIST_BYTES = 64 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 MAX_LINE_CHARS = 64 * 1024
@@ -14,3 +16,20 @@ MAX_ARCHIVE_NODES = 100_000          # values one NSKeyedArchiver unarchive may 
 MAX_RECORD_DEPTH = 8                 # nesting of a record's fields
 MAX_RECORD_NODES = 10_000            # values (scalars and containers) one record's fields may hold
 MAX_RECORD_CHARS = 1024 * 1024       # text and bytes one record's fields may hold, all together
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):   # Windows has no sysconf
+        return None
+
+
+_MEMORY = _physical_memory() or 16 * 1024 ** 3
+# A database read into memory is held twice while SQLite takes its copy: a quarter of the
+# machine's memory at most, so the largest one still fits in half of it.
+MAX_SQLITE_BYTES = min(MAX_SQLITE_BYTES, _MEMORY // 4)
+MAX_SQLITE_HEAP_BYTES = min(16 * 1024 ** 3, _MEMORY // 2)   # all of SQLite's memory (temp data included)
+MAX_SQLITE_CACHE_KIB = 64 * 1024     # page cache of one connection
+MAX_SQLITE_VALUE_BYTES = 64 * 1024 * 1024   # one text or blob value (SQLITE_LIMIT_LENGTH)
+MAX_SQLITE_SECONDS = 300.0           # one query's work budget, between two fetched batches

@@ -9,67 +9,105 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+import time
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from spyglass.errors import EvidenceError
+from spyglass.limits import (
+    MAX_SQLITE_CACHE_KIB,
+    MAX_SQLITE_HEAP_BYTES,
+    MAX_SQLITE_SECONDS,
+    MAX_SQLITE_VALUE_BYTES,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 WAL_MAGIC_LE = 0x377F0682
 WAL_MAGIC_BE = 0x377F0683
 WAL_HEADER_SIZE = 32
 WAL_FRAME_HEADER_SIZE = 24
+MIN_PAGE_SIZE, MAX_PAGE_SIZE = 512, 65536   # SQLite's own bounds
+PROGRESS_STEPS = 100_000                     # virtual machine steps between two budget checks
 
 
-def apply_wal(db: bytes, wal: bytes) -> bytes:
+def apply_wal(db: bytes | bytearray, wal: bytes | bytearray | memoryview) -> bytes | bytearray:
     """Return the database as readers would see it: committed WAL frames laid over the pages.
 
     Frames count only while their salts match the WAL header and the running checksum holds;
-    everything after the last valid commit frame is ignored, as SQLite does.
+    everything after the last valid commit frame is ignored, as SQLite does. Nothing in the
+    WAL is trusted to size the result: a commit's database size is honoured only as far as
+    the pages it implies exist in the database or in committed frames, so the result is never
+    larger than the two files together. A bytearray `db` is changed in place (no copy).
     """
     if len(wal) < WAL_HEADER_SIZE:
         return db
     magic, _version, page_size, _ckpt, salt1, salt2, sum1, sum2 = struct.unpack(">8I", wal[:32])
-    if magic not in (WAL_MAGIC_LE, WAL_MAGIC_BE) or page_size < 512 or page_size & (page_size - 1):
+    if magic not in (WAL_MAGIC_LE, WAL_MAGIC_BE) or not MIN_PAGE_SIZE <= page_size <= MAX_PAGE_SIZE \
+            or page_size & (page_size - 1):
         return db
+    header_page_size = db_page_size(db)
+    if header_page_size is not None and header_page_size != page_size:
+        return db   # a WAL of another database (or forged): SQLite would not apply it either
     big_endian = magic == WAL_MAGIC_BE
     s1, s2 = _wal_checksum(wal[:24], 0, 0, big_endian)
     if (s1, s2) != (sum1, sum2):
         return db
-    pages: dict[int, bytes] = {}
-    committed: dict[int, bytes] = {}
-    db_pages = 0
+    pending: dict[int, int] = {}     # page number -> offset of its newest frame's page in the WAL
+    committed: dict[int, int] = {}
+    commit_pages = 0
     offset = WAL_HEADER_SIZE
     frame_size = WAL_FRAME_HEADER_SIZE + page_size
+    view = memoryview(wal)
     while offset + frame_size <= len(wal):
-        header = wal[offset:offset + WAL_FRAME_HEADER_SIZE]
+        header = view[offset:offset + WAL_FRAME_HEADER_SIZE]
         page_no, commit_size, f_salt1, f_salt2, f_sum1, f_sum2 = struct.unpack(">6I", header)
         if (f_salt1, f_salt2) != (salt1, salt2) or page_no == 0:
             break
-        page = wal[offset + WAL_FRAME_HEADER_SIZE:offset + frame_size]
         s1, s2 = _wal_checksum(header[:8], s1, s2, big_endian)
-        s1, s2 = _wal_checksum(page, s1, s2, big_endian)
+        s1, s2 = _wal_checksum(view[offset + WAL_FRAME_HEADER_SIZE:offset + frame_size], s1, s2, big_endian)
         if (s1, s2) != (f_sum1, f_sum2):
             break
-        pages[page_no] = page
+        pending[page_no] = offset + WAL_FRAME_HEADER_SIZE
         if commit_size:
-            committed.update(pages)
-            pages.clear()
-            db_pages = commit_size
+            committed.update(pending)
+            pending.clear()
+            commit_pages = commit_size
         offset += frame_size
     if not committed:
         return db
-    out = bytearray(db[: db_pages * page_size].ljust(db_pages * page_size, b"\x00"))
-    for page_no, page in committed.items():
-        if page_no <= db_pages:
-            out[(page_no - 1) * page_size: page_no * page_size] = page
-    return bytes(out)
+    # A database grows only by pages that were written: past the original size, the size a
+    # commit claims holds only as far as a run of committed pages backs it.
+    db_pages = len(db) // page_size
+    if commit_pages > db_pages:
+        backed = db_pages
+        while backed < commit_pages and backed + 1 in committed:
+            backed += 1
+        commit_pages = backed
+    out = db if isinstance(db, bytearray) else bytearray(db)
+    if len(out) > commit_pages * page_size:
+        del out[commit_pages * page_size:]
+    elif len(out) < commit_pages * page_size:
+        out.extend(bytes(commit_pages * page_size - len(out)))
+    for page_no, start in committed.items():
+        if page_no <= commit_pages:
+            out[(page_no - 1) * page_size: page_no * page_size] = view[start:start + page_size]
+    return out
 
 
-def _wal_checksum(data: bytes, s1: int, s2: int, big_endian: bool) -> tuple[int, int]:
-    words = array("I", data)
+def db_page_size(db: bytes | bytearray) -> int | None:
+    """The page size a database header states (bytes 16-17; 1 means 65,536), None if invalid."""
+    if len(db) < 100 or not db.startswith(SQLITE_MAGIC):
+        return None
+    size = int.from_bytes(db[16:18], "big")
+    size = 65536 if size == 1 else size
+    return size if MIN_PAGE_SIZE <= size <= MAX_PAGE_SIZE and not size & (size - 1) else None
+
+
+def _wal_checksum(data: bytes | memoryview, s1: int, s2: int, big_endian: bool) -> tuple[int, int]:
+    words = array("I")
+    words.frombytes(data)   # array("I", memoryview) would read it as a sequence of ints
     if big_endian != (struct.pack("=I", 1) == struct.pack(">I", 1)):
         words.byteswap()
     mask = 0xFFFFFFFF
@@ -83,21 +121,24 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _only_real_tables(action: int, first: str | None, second: str | None, database: str | None,
-                      inner: str | None) -> int:
-    """SQLite authorizer: refuse every read made through a view or trigger.
-
-    A hostile database can define a view under the name of a table a module expects, so
-    modules read real tables only; `inner` names the view or trigger behind an access.
-    """
-    return sqlite3.SQLITE_DENY if inner is not None else sqlite3.SQLITE_OK
+# Functions no module needs that a hostile schema could reach for (FTS3 tokenizer pointers,
+# extension loading): denied whatever calls them.
+DENIED_FUNCTIONS = frozenset({"fts3_tokenizer", "load_extension", "readfile", "writefile", "edit"})
 
 
 class Database:
     """A read-only SQLite database from evidence: bytes deserialised in memory, or a plain file
-    opened read-only and immutable (SQLite then neither writes nor creates files beside it)."""
+    opened read-only and immutable (SQLite then neither writes nor creates files beside it).
 
-    def __init__(self, data: bytes, source: str, wal: bytes | None = None) -> None:
+    Locked down for hostile files: `trusted_schema=OFF`, `query_only`, temporary tables and
+    sort spills kept in memory (`temp_store=MEMORY`: SQLite would otherwise write decrypted
+    rows to its temp folder), every value bounded by SQLITE_LIMIT_LENGTH, every query by a work
+    budget (progress handler), and an authorizer that refuses reads through views, triggers
+    and virtual tables and calls of dangerous functions, each refusal named for what it was.
+    """
+
+    def __init__(self, data: bytes | bytearray, source: str, wal: bytes | bytearray | None = None,
+                 seconds: float = MAX_SQLITE_SECONDS) -> None:
         self.source = source
         if not data:
             raise EvidenceError(f"{source}: empty file, not a SQLite database")
@@ -107,17 +148,21 @@ class Database:
             data = apply_wal(data, wal)
         if data[18:20] != b"\x01\x01":
             # Bytes 18-19 say "WAL mode", which an in-memory database cannot open: say "legacy".
-            data = b"".join((data[:18], b"\x01\x01", data[20:]))
+            # In place where the buffer is ours, so a large database is not copied once more.
+            if not isinstance(data, bytearray):
+                data = bytearray(data)
+            data[18:20] = b"\x01\x01"
         connection = sqlite3.connect(":memory:", check_same_thread=False)
         try:
+            # SQLite copies the bytes into its own memory; ours are released when this returns.
             connection.deserialize(data)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             connection.close()
             raise EvidenceError(f"{source}: corrupt SQLite database ({exc})") from exc
-        self._prepare(connection)
+        self._prepare(connection, seconds)
 
     @classmethod
-    def open_file(cls, path: Path, source: str) -> Database:
+    def open_file(cls, path: Path, source: str, seconds: float = MAX_SQLITE_SECONDS) -> Database:
         """Open a plain evidence file in place, without copying it into memory (large Manifest.db).
 
         Only for files with no -wal to apply: `immutable=1` makes SQLite ignore journals.
@@ -138,45 +183,78 @@ class Database:
             connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         except sqlite3.Error as exc:
             raise EvidenceError(f"{source}: cannot open as SQLite ({exc})") from exc
-        database._prepare(connection)
+        database._prepare(connection, seconds)
         return database
 
-    def _prepare(self, connection: sqlite3.Connection) -> None:
+    def _prepare(self, connection: sqlite3.Connection, seconds: float) -> None:
         self.connection = connection
+        self.seconds = seconds
+        self._deadline = 0.0
+        self._denied: str | None = None
         try:
-            for pragma in ("trusted_schema=OFF", "query_only=ON", "cell_size_check=ON", "mmap_size=0"):
+            for pragma in ("trusted_schema=OFF", "query_only=ON", "cell_size_check=ON", "mmap_size=0",
+                           "temp_store=MEMORY", f"cache_size=-{MAX_SQLITE_CACHE_KIB}",
+                           f"hard_heap_limit={MAX_SQLITE_HEAP_BYTES}"):
                 connection.execute(f"PRAGMA {pragma}")
+            connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE_BYTES)
+            connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
             connection.row_factory = sqlite3.Row
             # Text that is not valid UTF-8 (hostile or damaged) is read with replacement
             # characters instead of failing the whole query.
             connection.text_factory = _decode_text
-            self._objects = {
-                name: kind for kind, name in connection.execute(
-                    "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')")
-            }
-            connection.set_authorizer(_only_real_tables)
+            self._objects: dict[str, str] = {}
+            for kind, name, sql in connection.execute(
+                    "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view')"):
+                if kind == "table" and isinstance(sql, str) and sql.lstrip()[:21].upper().startswith(
+                        "CREATE VIRTUAL TABLE"):
+                    kind = "virtual table"
+                self._objects[str(name)] = kind
+            connection.set_authorizer(self._authorize)
+            connection.set_progress_handler(self._progress, PROGRESS_STEPS)
         except sqlite3.Error as exc:
             connection.close()
             raise EvidenceError(f"{self.source}: corrupt SQLite database ({exc})") from exc
 
+    def _authorize(self, action: int, first: str | None, second: str | None, database: str | None,
+                   inner: str | None) -> int:
+        """Refuse reads through views and triggers (`inner` names one), reads of virtual tables
+        and calls of denied functions; remember why, so the error names the real cause."""
+        if inner is not None:
+            self._denied = f"the query would read through the view or trigger '{inner}'"
+        elif action == sqlite3.SQLITE_READ and self._objects.get(first or "") == "virtual table":
+            self._denied = f"'{first}' is a virtual table, not a table"
+        elif action == sqlite3.SQLITE_FUNCTION and (second or "").lower() in DENIED_FUNCTIONS:
+            self._denied = f"the query would call the function {second}()"
+        else:
+            return sqlite3.SQLITE_OK
+        return sqlite3.SQLITE_DENY
+
+    def _progress(self) -> int:
+        # Called every PROGRESS_STEPS virtual machine steps: non-zero aborts the query.
+        return 1 if time.monotonic() > self._deadline else 0
+
     def tables(self) -> set[str]:
-        """Names of the real tables (views excluded)."""
+        """Names of the real tables (views and virtual tables excluded)."""
         return {name for name, kind in self._objects.items() if kind == "table"}
 
     def has_table(self, name: str) -> bool:
         return self._objects.get(name) == "table"
 
+    def defines(self, name: str) -> bool:
+        """Whether the schema has anything of that name (a table, a view, a virtual table)."""
+        return name in self._objects
+
     def columns(self, table: str) -> set[str]:
         if not self.has_table(table):
             return set()
-        return {row[1] for row in self.connection.execute(f'PRAGMA table_info("{table}")')}
+        return {row[1] for row in self.rows(f'PRAGMA table_info("{table}")')}
 
     def require(self, tables: dict[str, set[str]] | None) -> None:
         """Refuse the database unless every declared table is a real table with its columns."""
         for table, needed in (tables or {}).items():
             kind = self._objects.get(table)
-            if kind == "view":
-                raise EvidenceError(f"{self.source}: '{table}' is a view, not a table; refused")
+            if kind in ("view", "virtual table"):
+                raise EvidenceError(f"{self.source}: '{table}' is a {kind}, not a table; refused")
             if kind is None:
                 raise EvidenceError(f"{self.source}: table '{table}' is missing")
             missing = set(needed) - self.columns(table)
@@ -184,15 +262,29 @@ class Database:
                 raise EvidenceError(f"{self.source}: table '{table}' lacks columns {sorted(missing)}")
 
     def rows(self, query: str, params: tuple[Any, ...] = ()) -> Iterator[sqlite3.Row]:
+        """The rows of `query`, fetched in batches. The work budget runs from the first fetch."""
+        self._denied = None
+        self._deadline = time.monotonic() + self.seconds
         try:
             cursor = self.connection.execute(query, params)
             while batch := cursor.fetchmany(1000):
                 yield from batch
+                # Time the caller spends on the rows is not the query's: the budget restarts.
+                self._deadline = time.monotonic() + self.seconds
         except sqlite3.DatabaseError as exc:
-            reason = str(exc)
-            if "prohibited" in reason or "not authorized" in reason:
-                reason = f"refused: the query would read through a view or trigger ({reason})"
-            raise EvidenceError(f"{self.source}: {reason}") from exc
+            raise EvidenceError(f"{self.source}: {self._reason(exc)}") from exc
+        except OverflowError as exc:   # a value past Python's own limits
+            raise EvidenceError(f"{self.source}: {exc}") from exc
+
+    def _reason(self, exc: sqlite3.DatabaseError) -> str:
+        reason = str(exc)
+        if self._denied is not None:
+            return f"refused: {self._denied}"
+        if reason == "interrupted":
+            return f"query stopped after its {self.seconds:g} s budget (a hostile or damaged database?)"
+        if "too big" in reason:
+            return f"a value is over the {MAX_SQLITE_VALUE_BYTES} byte bound ({reason})"
+        return reason
 
     def close(self) -> None:
         self.connection.close()

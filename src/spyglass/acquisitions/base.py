@@ -102,8 +102,8 @@ class Acquisition(ABC):
         """The files of `artifact` present in this acquisition, in a stable order."""
 
     @abstractmethod
-    def _read(self, file: EvidenceFile, limit: int) -> bytes:
-        """The file's plain bytes, at most `limit` (EvidenceError beyond)."""
+    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
+        """The file's plain bytes, at most `limit` (EvidenceError beyond); a bytearray if `mutable`."""
 
     def companion(self, file: EvidenceFile, suffix: str) -> EvidenceFile | None:
         """A file stored beside `file` under the same name plus `suffix` (sqlite -wal)."""
@@ -113,10 +113,11 @@ class Acquisition(ABC):
         """`file` as a read-only database; by default deserialised in memory with its -wal applied."""
         wal_file = self.companion(file, "-wal")
         wal = wal_file.read_bytes(MAX_SQLITE_BYTES) if wal_file else None
-        return Database(self.read_bytes(file, MAX_SQLITE_BYTES), file.source, wal)
+        # One buffer of ours (changed in place by the WAL) beside SQLite's own copy, no more.
+        return Database(self.read_bytes(file, MAX_SQLITE_BYTES, mutable=True), file.source, wal)
 
-    def read_bytes(self, file: EvidenceFile, limit: int = MAX_TEXT_BYTES) -> bytes:
-        data = self._read(file, limit)
+    def read_bytes(self, file: EvidenceFile, limit: int = MAX_TEXT_BYTES, mutable: bool = False) -> bytes | bytearray:
+        data = self._read(file, limit, mutable)
         if file.source not in self.inputs:
             self.record_input(file.source, hashlib.sha256(data).hexdigest(), len(data))
         return data
@@ -157,11 +158,23 @@ def hash_file(path: Path, limit: int, source: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def read_file_bounded(path: Path, limit: int, source: str) -> bytes:
-    """Read a file from disk, refusing one over `limit` bytes and anything not a regular file."""
+def read_file_bounded(path: Path, limit: int, source: str, mutable: bool = False) -> bytes | bytearray:
+    """Read a file from disk, refusing one over `limit` bytes and anything not a regular file.
+
+    `mutable` gives a bytearray read in place, for a caller that changes the bytes without a
+    copy (a database that gets its WAL applied).
+    """
     try:
         size = _regular_file_size(path, limit, source)
         with path.open("rb") as handle:
+            if mutable:
+                data: bytes | bytearray = bytearray(size)
+                got = handle.readinto(data)
+                if got < size:
+                    raise EvidenceError(f"{source}: shorter than when it was opened (changed while read)")
+                if handle.read(1):
+                    raise EvidenceError(f"{source}: grew past {size} bytes while being read")
+                return data
             # Ask for what the file holds, not for `limit`: read(n) reserves n bytes up front.
             data = handle.read(size + 1)
     except OSError as exc:

@@ -181,7 +181,10 @@ class IOSBackup(Acquisition):
             else:
                 data = read_file_bounded(path, MAX_SQLITE_BYTES, "Manifest.db")
                 self.record_input("Manifest.db", hashlib.sha256(data).hexdigest(), len(data))
-                database = Database(self.decryptor.decrypt_manifest(data), "Manifest.db")
+                plain = self.decryptor.decrypt_manifest(data)
+                del data   # the ciphertext is not needed beside the plaintext and SQLite's copy
+                database = Database(plain, "Manifest.db")
+                del plain
             database.require({"Files": {"fileID", "domain", "relativePath", "flags", "file"}})
         except EvidenceError as exc:
             raise EvidenceError(f"The backup's Manifest.db cannot be read: {exc}") from exc
@@ -279,9 +282,9 @@ class IOSBackup(Acquisition):
                 return candidate
         return None
 
-    def _read(self, file: EvidenceFile, limit: int) -> bytes:
+    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
         if isinstance(file.key, Path):
-            data = read_file_bounded(file.key, limit, file.source)
+            data = read_file_bounded(file.key, limit, file.source, mutable)
             if self.decryptor is not None and file.source == "Manifest.db":
                 return self.decryptor.decrypt_manifest(data)
             return data
@@ -290,8 +293,8 @@ class IOSBackup(Acquisition):
         if path is None:
             raise EvidenceError(f"{entry.source}: listed in Manifest.db but its file {entry.file_id} is missing")
         if self.decryptor is not None:
-            return self.decryptor.read_file(path, file, limit)
-        return read_file_bounded(path, limit, file.source)
+            return self.decryptor.read_file(path, file, limit, mutable)
+        return read_file_bounded(path, limit, file.source, mutable)
 
     def installed_apps(self) -> list[dict[str, Any]]:
         """Applications named by Info.plist and Manifest.plist, with what each says of them."""

@@ -251,6 +251,9 @@ def _split_wrapped(blob: Any, what: str) -> tuple[int, bytes]:
 def _strip_pkcs7(data: bytes | bytearray) -> bytes | bytearray:
     pad = data[-1] if data else 0
     if 1 <= pad <= BLOCK and len(data) >= pad and data[-pad:] == bytes([pad]) * pad:
+        if isinstance(data, bytearray):
+            del data[-pad:]   # in place: no copy of a large buffer
+            return data
         return data[:-pad]
     return data
 
@@ -327,10 +330,16 @@ class BackupDecryptor:
         if len(data) % BLOCK:
             raise EvidenceError(f"Manifest.db: {len(data)} bytes is not a whole number of AES blocks")
         decryptor = _cbc(key)
-        plain = _strip_pkcs7(decryptor.update(data) + decryptor.finalize())
+        # Decrypted into one buffer (update_into), not concatenated copies: a full phone's
+        # Manifest.db is hundreds of megabytes.
+        plain = bytearray(len(data) + BLOCK - 1)
+        written = decryptor.update_into(data, plain)
+        decryptor.finalize()
+        del plain[written:]
+        plain = _strip_pkcs7(plain)
         if not plain.startswith(SQLITE_MAGIC):
             raise EvidenceError("Manifest.db: does not decrypt to a SQLite database (damaged)")
-        return bytes(plain)
+        return plain
 
     def file_key(self, meta: dict[str, Any], source: str) -> Hidden:
         """The AES key of one file, unwrapped from its MBFile EncryptionKey."""
@@ -366,12 +375,13 @@ class BackupDecryptor:
         except OSError as exc:
             raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from None
 
-    def read_file(self, path: Path, file: EvidenceFile, limit: int) -> bytes:
-        """One file's plaintext in memory, at most `limit` bytes; the ciphertext hash goes to inputs."""
+    def read_file(self, path: Path, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
+        """One file's plaintext in memory, at most `limit` bytes; the ciphertext hash goes to inputs.
+        `mutable` returns the buffer itself rather than an immutable copy of it."""
         plain = bytearray()
         sha256, stored = self.decrypt_file(path, file.meta, file.source, plain.extend, limit)
         self.backup.record_input(file.source, sha256, stored)
-        return bytes(plain)
+        return plain if mutable else bytes(plain)
 
 
 def _cbc(key: Hidden) -> Any:
