@@ -91,7 +91,9 @@ def _secrets(password_file: Path | None, key_file: Path | None) -> Any:
 
 secret_options = [
     click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
-                 help="File holding the backup password (else SPYGLASS_BACKUP_PASSWORD or a prompt)."),
+                 help="File holding the backup password (else SPYGLASS_BACKUP_PASSWORD or a prompt). "
+                      "The file and the prompt are the safe sources: the environment variable stays "
+                      "readable in /proc/PID/environ for the whole run."),
     click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False),
                  help="Key file made by 'spyglass ios derive-key' (skips the slow key derivation)."),
 ]
@@ -113,16 +115,19 @@ def with_secret_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="STIX 2.1 file or folder of indicators (repeatable; default: the bundled/updated feeds).")
 @click.option("--html/--no-html", default=True, help="Also write report.html into the case folder.")
 @click.option("--expand-short-links", is_flag=True,
-              help="Resolve shortened links (bit.ly, ...) over the network and match their targets. "
-                   "This contacts those services.")
+              help="Expand shortened links and match their targets: sends one HEAD request per shortened "
+                   "link to the shortening service named in it (bit.ly, ...), reads only where it points; "
+                   "never contacts the target.")
 @with_secret_options
 def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tuple[Path, ...], html: bool,
           expand_short_links: bool, password_file: Path | None, key_file: Path | None) -> None:
     """Check an acquisition (iOS backup, ...) and write a case folder."""
     def body() -> int:
         if expand_short_links:
-            err_console.print("[yellow]--expand-short-links: shortened links found in the evidence will be "
-                              "requested over the network; their services will see those requests.[/]")
+            err_console.print("[yellow]--expand-short-links: each shortened link found in the evidence is sent "
+                              "in one HEAD request to the shortening service named in it (bit.ly, ...), "
+                              "which will see it; only where it points is read, the target is never "
+                              "contacted.[/]")
         from spyglass.check import check as run_check
         from spyglass.reports.summary import print_summary
         feeds, index, feed_info, warnings = _load_feeds(iocs)
@@ -220,7 +225,9 @@ def ios() -> None:
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Key file to write (mode 0600).")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
-              help="File holding the backup password (else SPYGLASS_BACKUP_PASSWORD or a prompt).")
+              help="File holding the backup password (else SPYGLASS_BACKUP_PASSWORD or a prompt). "
+                   "The file and the prompt are the safe sources: the environment variable stays "
+                   "readable in /proc/PID/environ for the whole run.")
 def derive_key_command(backup: Path, out: Path, password_file: Path | None) -> None:
     """Run the slow key derivation once and keep the key in a file."""
     def body() -> int:

@@ -2,9 +2,14 @@
 
 The secret never travels through argv, logs, case.json or exception text. It is held in a
 `Hidden` wrapper whose repr and str are "***", so a stray format or a traceback with locals
-shows nothing. `SPYGLASS_BACKUP_PASSWORD` is removed from the environment as soon as a
-`Secrets` is made, so no child process inherits it. The prompt (no echo) is used only when
-a secret is needed, none was given, and stdin is a terminal.
+shows nothing. `SPYGLASS_BACKUP_PASSWORD` is taken out of the environment as soon as a
+`Secrets` is made, so no child process inherits it, and kept as the raw bytes the process was
+given: it is decoded (checked as UTF-8) only when an encrypted backup needs it, so a plain
+backup is never refused because of it. Removing it does not change the process's initial
+environment block: it stays readable in /proc/PID/environ for the whole run, so the prompt and
+the password file are the safe sources. The prompt (no echo) is used only when a secret is
+needed, none was given, and stdin is a terminal. Whatever derives the key forgets the secret
+right after (`derived_key`), successful or not.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from spyglass.errors import SpyglassError
 
 ENV_PASSWORD = "SPYGLASS_BACKUP_PASSWORD"
 NO_SECRET_MESSAGE = "backup is encrypted: give --password-file, --key-file or SPYGLASS_BACKUP_PASSWORD"
+ENV_NOT_UTF8_MESSAGE = f"{ENV_PASSWORD} is not valid UTF-8; use --password-file"
+PROMPT_NOT_UTF8_MESSAGE = "the password typed is not valid UTF-8; use --password-file"
 MAX_SECRET_FILE_BYTES = 4096
 KEY_BYTES = 32
 
@@ -77,24 +84,25 @@ class Secrets:
     """The secret for one check, read lazily from the one source given (key file, password file,
     environment, prompt — in that order of precedence).
 
-    `environ` defaults to os.environ; the password variable is removed from it at once.
+    `environ` defaults to the process environment as bytes (os.environb; os.environ where the
+    environment is text, as on Windows); the password variable is removed from it at once, undecoded.
     `interactive` says whether a prompt may be shown (default: stdin is a terminal).
     """
 
     def __init__(self, password_file: Path | None = None, key_file: Path | None = None, *,
-                 environ: MutableMapping[str, str] | None = None, interactive: bool | None = None,
+                 environ: MutableMapping[Any, Any] | None = None, interactive: bool | None = None,
                  prompt: Callable[[str], str] = getpass.getpass) -> None:
         if password_file is not None and key_file is not None:
             raise SpyglassError("give either --password-file or --key-file, not both")
         self.password_file = Path(password_file) if password_file is not None else None
         self.key_file = Path(key_file) if key_file is not None else None
-        environ = os.environ if environ is None else environ
-        self._env_password = Hidden(environ.pop(ENV_PASSWORD, "").encode("utf-8")) if ENV_PASSWORD in environ else None
+        if environ is None:
+            environ = os.environb if os.supports_bytes_environ else os.environ
+        self._env_password = _pop_env_password(environ)
         self._interactive = interactive
         self._prompt = prompt
         self._password: Hidden | None = None
         self._key: Hidden | None = None
-        self._derived: dict[tuple[Any, ...], Hidden] = {}
         self.source: str | None = None
 
     def __repr__(self) -> str:
@@ -133,18 +141,19 @@ class Secrets:
         return self.secret_password().reveal()
 
     def derived_key(self, parameters: tuple[Any, ...], derive: Callable[[Hidden], Hidden]) -> Hidden:
-        """The key unlocking a keybag: the key file's, or `derive(password)` cached per `parameters`
-        (the keybag's salts and iteration counts), so a second open of the same backup is instant."""
-        if self.key_file is not None:
-            return self.key()
-        if parameters not in self._derived:
-            self._derived[parameters] = derive(self.secret_password())
-        return self._derived[parameters]
+        """The key unlocking a keybag (`parameters`: its salts and iteration counts): the key file's,
+        or `derive(password)`. Every secret is forgotten once it is derived or has failed to be: the
+        check, derive-key and decrypt all pass through here, and none needs the secret again."""
+        try:
+            if self.key_file is not None:
+                return self.key()
+            return derive(self.secret_password())
+        finally:
+            self.forget()
 
     def forget(self) -> None:
         """Drop every cached secret (Python cannot wipe memory; this only drops references)."""
         self._password = self._key = self._env_password = None
-        self._derived.clear()
 
     def describe(self) -> dict[str, Any]:
         """Which source gave the secret, for case.json; never the secret itself."""
@@ -164,13 +173,49 @@ class Secrets:
             # `echo secret > file` leaves a newline (and a BOM from some editors) that is no part of it.
             return Hidden(data.reveal().removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")), "password-file"
         if self._env_password is not None:
-            return self._env_password, "environment"
+            return _utf8_or_refuse(self._env_password, ENV_NOT_UTF8_MESSAGE), "environment"
         interactive = self._interactive
         if interactive is None:
             interactive = sys.stdin is not None and sys.stdin.isatty()
         if not interactive:
             raise SpyglassError(NO_SECRET_MESSAGE)
         try:
-            return Hidden(self._prompt("Backup password: ").encode("utf-8")), "prompt"
+            typed = _as_bytes(self._prompt("Backup password: "))
         except (EOFError, KeyboardInterrupt):
             raise SpyglassError(NO_SECRET_MESSAGE) from None
+        except UnicodeError:
+            typed = None  # its text would quote the offending byte
+        if typed is None:
+            raise SpyglassError(PROMPT_NOT_UTF8_MESSAGE)
+        return _utf8_or_refuse(typed, PROMPT_NOT_UTF8_MESSAGE), "prompt"
+
+
+def _as_bytes(value: bytes | str) -> Hidden:
+    # surrogatepass never fails: a lone surrogate (an undecodable byte, or broken UTF-16 on
+    # Windows) becomes bytes that are not UTF-8, and is refused when the secret is used.
+    return Hidden(value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value)
+
+
+def _pop_env_password(environ: MutableMapping[Any, Any]) -> Hidden | None:
+    """Take the password variable out of `environ` as it is, undecoded."""
+    for name in (ENV_PASSWORD, os.fsencode(ENV_PASSWORD)):
+        try:
+            value = environ.pop(name, None)
+        except TypeError:  # os.environb takes bytes names only, os.environ str names only
+            continue
+        if value is not None:
+            return _as_bytes(value)
+    return None
+
+
+def _utf8_or_refuse(secret: Hidden, message: str) -> Hidden:
+    """`secret` if it is UTF-8, else SpyglassError(message). Raised outside the except block, so no
+    chained UnicodeDecodeError carries the secret, or a byte of it, into a traceback."""
+    try:
+        secret.reveal().decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    if not valid:
+        raise SpyglassError(message)
+    return secret
