@@ -30,6 +30,6 @@ _MEMORY = _physical_memory() or 16 * 1024 ** 3
 # machine's memory at most, so the largest one still fits in half of it.
 MAX_SQLITE_BYTES = min(MAX_SQLITE_BYTES, _MEMORY // 4)
 MAX_SQLITE_HEAP_BYTES = min(16 * 1024 ** 3, _MEMORY // 2)   # all of SQLite's memory (temp data included)
-MAX_SQLITE_CACHE_KIB = 64 * 1024     # page cache of one connection
+MAX_SQLITE_CACHE_KIB = 8 * 1024      # page cache of one connection (sorts past it spill: kept in memory)
 MAX_SQLITE_VALUE_BYTES = 64 * 1024 * 1024   # one text or blob value (SQLITE_LIMIT_LENGTH)
 MAX_SQLITE_SECONDS = 300.0           # one query's work budget, between two fetched batches

@@ -9,8 +9,8 @@ import os
 import pickle
 import plistlib
 import struct
+import subprocess
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from spyglass.acquisitions.ios_crypto import (
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.modules.ios import manifest
 from spyglass.secrets import ENV_PASSWORD, NO_SECRET_MESSAGE, Hidden, Secrets
+from tests.builders.ios_artifacts_core import add_sms, sms_rows
 from tests.builders.ios_backup import BackupBuilder
 from tests.builders.ios_backup_encrypted import EncryptedBackup, build_encrypted, set_wrapped_file_key, tlv
 
@@ -334,29 +335,53 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def test_check_writes_no_plaintext(builder, encrypted, tmp_path, monkeypatch):
-    system_temp = Path(tempfile.gettempdir())
-    private_temp = tmp_path / "private-temp"
-    private_temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(private_temp))
-    secrets = secrets_for(tmp_path)
-    before = (snapshot(private_temp), snapshot(encrypted.root), snapshot(system_temp))
-    backup = IOSBackup(encrypted.root, secrets)
-    assert read_all(backup) == contents(builder)
-    for file in backup.find(manifest.ARTIFACT):
-        list(manifest.parse(file))
-    backup.evidence_file(backup.entry("HomeDomain", "Library/SMS/sms.db")).sqlite()
-    backup.close()
-    after = (snapshot(private_temp), snapshot(encrypted.root), snapshot(system_temp))
-    assert after[0] == before[0] == {}
-    assert after[1] == before[1]
-    # Other processes share the system temp folder: only its new files are looked into.
-    for path in set(after[2]) - set(before[2]):
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
-            continue
-        assert MARKER not in data and b"marker-5d1f0c" not in data, path
+PLAINTEXT_SCRIPT = """
+import os, sys
+from pathlib import Path
+from spyglass.acquisitions.ios_backup import IOSBackup
+from spyglass.secrets import Secrets
+root, password_file = Path(sys.argv[1]), Path(sys.argv[2])
+watched = tuple(os.environ[name] for name in ("SQLITE_TMPDIR", "TMPDIR"))
+backup = IOSBackup(root, Secrets(password_file=password_file, environ={}, interactive=False))
+database = backup.evidence_file(backup.entry("HomeDomain", "Library/SMS/sms.db")).sqlite()
+written, rows = 0, 0
+for rows, row in enumerate(database.rows("SELECT text FROM message ORDER BY text DESC"), 1):
+    if rows % 5000 == 1:
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(watched) or target.endswith("(deleted)"):
+                written = max(written, os.fstat(int(fd)).st_size)
+print(rows, written)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="open files are watched through /proc")
+def test_check_writes_no_plaintext(builder, backup_dir, tmp_path):
+    # A large sorted query over a decrypted sms.db: SQLite spilled 17 MB of message text to an
+    # (unlinked) temp file before temp_store=MEMORY. SQLite reads SQLITE_TMPDIR once per
+    # process, so the query runs in a fresh one whose open files are watched as it goes.
+    rows = sms_rows(17)
+    rows["message"] = [dict(rows["message"][0], ROWID=number, guid=f"guid-{number}",
+                            text=f"{MARKER.decode()} {number} " * 8) for number in range(1, 100_001)]
+    rows["chat_message_join"] = []
+    add_sms(builder, 17, rows)
+    encrypted = build_encrypted(builder, backup_dir, PASSWORD)
+    temp = {name: tmp_path / name for name in ("sqlite-temp", "python-temp")}
+    for folder in temp.values():
+        folder.mkdir()
+    (tmp_path / "password.txt").write_text(PASSWORD + "\n", encoding="utf-8")
+    env = dict(os.environ, SQLITE_TMPDIR=str(temp["sqlite-temp"]), TMPDIR=str(temp["python-temp"]),
+               PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    before = snapshot(encrypted.root)
+    result = subprocess.run([sys.executable, "-c", PLAINTEXT_SCRIPT, str(encrypted.root),
+                             str(tmp_path / "password.txt")], env=env, capture_output=True, text=True,
+                            timeout=300, check=True)
+    assert result.stdout.split() == ["100000", "0"]
+    assert [list(folder.iterdir()) for folder in temp.values()] == [[], []]
+    assert snapshot(encrypted.root) == before
 
 
 # -- secrets --------------------------------------------------------------------------------------

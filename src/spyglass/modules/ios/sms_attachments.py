@@ -22,7 +22,6 @@ from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.modules.ios.sms import handle_observables
 from spyglass.records import Record, iso_utc, observables
-from spyglass.sqlite import Database
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -43,7 +42,7 @@ MOBILE_HOME = "/private/var/mobile"
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.acquisition.sqlite(file)
-    if not _defines(db, "attachment"):
+    if not db.defines("attachment"):
         # An sms.db without an `attachment` table simply has no attachments: not present, not
         # an error. A view of that name does count as defined, so require() refuses it below.
         raise NotPresent(f"{file.source}: no attachment table")
@@ -67,12 +66,6 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
              f"{joins}ORDER BY a.ROWID, j.message_id")
     for row in db.rows(query):
         yield _record(dict(row))
-
-
-def _defines(db: Database, name: str) -> bool:
-    """Whether the schema defines `name` at all, as a table or as a view."""
-    query = "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?"
-    return next(db.rows(query, (name,)), None) is not None
 
 
 def _record(row: dict) -> Record:
