@@ -121,7 +121,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
             "findings": summarise(detections),
             "short_links": {"count": analyser.short_link_count, "links": analyser.short_links},
             "verdict": verdict(detections),
-            "warnings": list(warnings),
+            "warnings": [*warnings, *acquisition.warnings],
             "history": [],
         }
         progress.phase("Writing the case")

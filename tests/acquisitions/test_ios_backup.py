@@ -66,11 +66,64 @@ def test_backup_corrupt_manifest_db_refused(tmp_path: Path) -> None:
         IOSBackup(root)
 
 
-def test_backup_corrupt_info_plist_refused(tmp_path: Path) -> None:
+DAMAGED_PLISTS = {
+    "truncated XML": b"<?xml version='1.0'?><plist><dict><key>x",
+    "nested too deeply": b"<?xml version='1.0'?><plist>" + b"<array>" * 200_000 + b"</array>" * 200_000 + b"</plist>",
+    "entity bomb": (b"<?xml version='1.0'?><!DOCTYPE plist [<!ENTITY a 'aaaaaaaaaa'>"
+                    b"<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>]>"
+                    b"<plist><string>&c;&c;&c;</string></plist>"),
+    "bad binary trailer": b"bplist00" + b"\x08" + b"\xff" * 32,
+}
+
+
+@pytest.mark.parametrize("name", ["Info.plist", "Status.plist", "Manifest.plist"])
+@pytest.mark.parametrize("damage", sorted(DAMAGED_PLISTS))
+def test_backup_damaged_plist_beside_databases_recorded_check_goes_on(tmp_path: Path, name: str,
+                                                                      damage: str) -> None:
     root = small_backup(tmp_path / "b")
-    (root / "Info.plist").write_bytes(b"<?xml version='1.0'?><plist><dict><key>x")
-    with pytest.raises(EvidenceError, match="Info.plist: not a valid plist"):
-        IOSBackup(root)
+    (root / name).write_bytes(DAMAGED_PLISTS[damage])
+    backup = IOSBackup(root)
+    [error] = backup.meta_errors.values()
+    assert list(backup.meta_errors) == [name]
+    assert error.startswith(f"{name}: ")
+    assert backup.warnings == [f"{error}; the check went on without it"]
+    assert backup.find(PREFS)[1].plist() == {"b": 2}    # the databases are still read
+
+
+def test_backup_damaged_info_plist_is_an_error_of_backup_info(tmp_path: Path) -> None:
+    from spyglass.check import check
+    from spyglass.indicators import IndicatorIndex
+
+    root = small_backup(tmp_path / "b")
+    (root / "Info.plist").write_bytes(DAMAGED_PLISTS["truncated XML"])
+    outcome = check(root, tmp_path / "case", [], IndicatorIndex([]))
+    module = outcome.case["modules"]["backup_info"]
+    assert (module["status"], module["message"]) == ("error", outcome.case["warnings"][0].removesuffix(
+        "; the check went on without it"))
+    assert outcome.case["warnings"][0].startswith("Info.plist: not a valid plist")
+    assert outcome.case["modules"]["manifest"]["status"] == "ok"
+
+
+def test_backup_linked_blob_folder_refused(tmp_path: Path) -> None:
+    root = small_backup(tmp_path / "b")
+    fid = IOSBackup(root).find(SMS)[0].key.file_id
+    outside = tmp_path / "outside"
+    (root / fid[:2]).rename(outside)
+    (root / fid[:2]).symlink_to(outside, target_is_directory=True)
+    with pytest.raises(EvidenceError, match=rf"^HomeDomain/Library/SMS/sms\.db: its file {fid[:2]}/{fid} is "
+                                            r"reached through a link; refused \(a backup holds no links\)$"):
+        IOSBackup(root).find(SMS)[0].read_bytes()
+
+
+def test_backup_linked_blob_refused(tmp_path: Path) -> None:
+    root = small_backup(tmp_path / "b")
+    fid = IOSBackup(root).find(SMS)[0].key.file_id
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"not evidence")
+    (root / fid[:2] / fid).unlink()
+    (root / fid[:2] / fid).symlink_to(secret)
+    with pytest.raises(EvidenceError, match="reached through a link; refused"):
+        IOSBackup(root).find(SMS)[0].read_bytes()
 
 
 def test_detect_lone_backup_in_folder(tmp_path: Path) -> None:

@@ -457,3 +457,10 @@ def test_secrets_hidden_never_prints_or_pickles():
         pickle.dumps(hidden)
     with pytest.raises(TypeError):
         pickle.dumps(Secrets(environ={ENV_PASSWORD: "hunter2"}))
+
+
+def test_encrypted_backup_damaged_manifest_plist_stops_the_check(encrypted, tmp_path):
+    # Its keybag unlocks everything else: without it nothing can be read, so no going on.
+    (encrypted.root / "Manifest.plist").write_bytes(b"<?xml version='1.0'?><plist><dict><key>x")
+    with pytest.raises(EvidenceError, match=r"^Manifest\.plist: not a valid plist"):
+        IOSBackup(encrypted.root, secrets_for(tmp_path))

@@ -91,6 +91,7 @@ class Acquisition(ABC):
         self.device: dict[str, Any] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
+        self.warnings: list[str] = []   # what the person running the check must hear of (damaged files)
 
     @classmethod
     @abstractmethod

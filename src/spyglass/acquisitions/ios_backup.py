@@ -20,7 +20,7 @@ from spyglass.bplist import read_mbfile
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES, MAX_SQLITE_BYTES
 from spyglass.plists import is_keyed_archive, load_plist, unarchive
-from spyglass.sqlite import Database
+from spyglass.sqlite import SQLITE_MAGIC, Database
 from spyglass.timestamps import unix_time
 
 if TYPE_CHECKING:
@@ -136,6 +136,9 @@ class IOSBackup(Acquisition):
 
     def __init__(self, root: Path, secrets: Any = None) -> None:
         super().__init__(root)
+        # Every blob must resolve to a path below the real root: a linked folder cannot lead out.
+        self.real_root = root.resolve()
+        self.meta_errors: dict[str, str] = {}
         self.info = self._meta_plist("Info.plist")
         self.manifest = self._meta_plist("Manifest.plist")
         self.status = self._meta_plist("Status.plist")
@@ -153,15 +156,36 @@ class IOSBackup(Acquisition):
 
     # -- opening ---------------------------------------------------------------------------
     def _meta_plist(self, name: str) -> dict[str, Any]:
+        """One of the plists beside Manifest.db, or {} when it is absent or damaged.
+
+        A damaged one is recorded (a warning, and an error of the module that reads it) and the
+        databases are still checked; only an encrypted backup's Manifest.plist, which holds the
+        keybag, is needed to go on.
+        """
         path = self.root / name
         if not path.exists():
             return {}
-        data = read_file_bounded(path, MAX_PLIST_BYTES, name)
-        self.record_input(name, hashlib.sha256(data).hexdigest(), len(data))
-        value = load_plist(data, name)
-        if not isinstance(value, dict):
-            raise EvidenceError(f"{name}: expected a dictionary at the top")
+        try:
+            data = read_file_bounded(path, MAX_PLIST_BYTES, name)
+            self.record_input(name, hashlib.sha256(data).hexdigest(), len(data))
+            value = load_plist(data, name)
+            del data
+            if not isinstance(value, dict):
+                raise EvidenceError(f"{name}: expected a dictionary at the top")
+        except EvidenceError as exc:
+            if name == "Manifest.plist" and not self._manifest_db_is_plain():
+                raise
+            self.meta_errors[name] = str(exc)
+            self.warnings.append(f"{exc}; the check went on without it")
+            return {}
         return value
+
+    def _manifest_db_is_plain(self) -> bool:
+        try:
+            with (self.root / "Manifest.db").open("rb") as handle:
+                return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+        except OSError:
+            return False
 
     def _unlock(self, secrets: Any) -> Any:
         try:
@@ -277,9 +301,16 @@ class IOSBackup(Acquisition):
         fid = entry.file_id.lower()
         if len(fid) != 40 or any(c not in "0123456789abcdef" for c in fid):
             raise EvidenceError(f"{entry.source}: malformed fileID {entry.file_id!r}")
-        for candidate in (self.root / fid[:2] / fid, self.root / fid):
-            if candidate.is_file():
-                return candidate
+        for relative in (Path(fid[:2], fid), Path(fid)):
+            candidate = self.root / relative
+            if not candidate.is_file():
+                continue
+            # A link anywhere on the way (the file, or its two-hex-digit folder) would lead
+            # the read out of the evidence: the real path must be the one the layout gives.
+            if candidate.resolve() != self.real_root / relative:
+                raise EvidenceError(f"{entry.source}: its file {relative.as_posix()} is reached through a "
+                                    "link; refused (a backup holds no links)")
+            return candidate
         return None
 
     def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:

@@ -42,6 +42,8 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     backup = file.acquisition
     if not isinstance(backup, IOSBackup):
         return
+    if "Info.plist" in backup.meta_errors:
+        raise EvidenceError(backup.meta_errors["Info.plist"])
     device = backup.device
     backup_date = backup.info.get("Last Backup Date")
     yield Record(
