@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import plistlib
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,81 @@ def test_every_sqlite_module_survives_type_confused_rows(tmp_path: Path) -> None
         bugs += [f"{module.name}: {e}" for e in result.errors
                  if (e.split(": ", 1)[1] if ": " in e else e).startswith(BUG_TYPES)]
     assert bugs == []
+
+
+# -- resource bombs: each was a crash, a hang or gigabytes of memory before it was bounded ------------
+
+def _virtual_tables(tables: dict[str, set[str]]) -> bytes:
+    """Every declared table as an FTS4 virtual table of the declared columns."""
+    import sqlite3
+
+    connection = sqlite3.connect(":memory:")
+    for table, columns in tables.items():
+        connection.execute(f'CREATE VIRTUAL TABLE "{table}" USING fts4({", ".join(f"{c!r}" for c in sorted(columns))})')
+    connection.commit()
+    data = connection.serialize()
+    connection.close()
+    return data
+
+
+def _generated_bomb(tables: dict[str, set[str]]) -> bytes:
+    """Every declared column generated as a 200 MB blob from a few bytes of row."""
+    import sqlite3
+
+    connection = sqlite3.connect(":memory:")
+    for table, columns in tables.items():
+        generated = ", ".join(f"{c!r} GENERATED ALWAYS AS (zeroblob(bomb_size)) VIRTUAL" for c in sorted(columns))
+        connection.execute(f'CREATE TABLE "{table}" (bomb_size INTEGER, {generated})')
+        connection.executemany(f'INSERT INTO "{table}" (bomb_size) VALUES (?)', [(200_000_000,)] * 3)
+    connection.commit()
+    data = connection.serialize()
+    connection.close()
+    return data
+
+
+def _run_sqlite_modules(tmp_path: Path, database: Callable[[dict[str, set[str]]], bytes],
+                        wal: Callable[[bytes], bytes] | None = None) -> dict[str, ModuleResult]:
+    builder = BackupBuilder()
+    modules = [m for m in ios_backup_modules() if m.artifact.tables]
+    tables_at: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for module in modules:   # several modules read one database (browser.db): all their tables
+        for domain, relative_path in module.artifact.backup:
+            tables = tables_at.setdefault((concrete(domain), concrete(relative_path)), {})
+            for table, columns in module.artifact.tables.items():
+                tables.setdefault(table, set()).update(columns)
+    for key, tables in sorted(tables_at.items()):
+        data = database(tables)
+        builder.add_file(*key, data)
+        if wal is not None:
+            builder.add_file(key[0], key[1] + "-wal", wal(data))
+    backup = IOSBackup(builder.build(tmp_path / "backup"))
+    results = {}
+    for module in modules:
+        results[module.name] = result = ModuleResult(module.name, module.artifact.description)
+        list(run_module(module, backup, result))
+    return results
+
+
+def test_every_sqlite_module_refuses_virtual_tables(tmp_path: Path) -> None:
+    results = _run_sqlite_modules(tmp_path, _virtual_tables)
+    unrefused = {name: (r.status, r.message) for name, r in results.items()
+                 if r.status != "not present" and not (r.status == "error" and "is a virtual table" in (r.message or ""))}
+    assert unrefused == {}
+
+
+def test_every_sqlite_module_bounds_generated_values(tmp_path: Path) -> None:
+    results = _run_sqlite_modules(tmp_path, _generated_bomb)
+    bad = {name: (r.status, r.message) for name, r in results.items()
+           if r.status != "not present" and "is over the 67108864 byte bound" not in (r.message or "")}
+    assert bad == {}
+
+
+def test_every_sqlite_module_survives_a_forged_wal(tmp_path: Path) -> None:
+    # A 4 KB -wal claiming 500,000 pages (2 GB) beside each database: it is not trusted.
+    from tests.test_sqlite import forged_wal
+
+    results = _run_sqlite_modules(tmp_path, hostile_database, lambda data: forged_wal(data, commit_size=500_000))
+    bugs = {name: r.errors for name, r in results.items()
+            if any((e.split(": ", 1)[1] if ": " in e else e).startswith(BUG_TYPES) for e in r.errors)}
+    assert bugs == {}
+    assert {r.status for r in results.values()} <= {"ok", "error", "not present"}

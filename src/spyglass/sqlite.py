@@ -247,7 +247,8 @@ class Database:
     def columns(self, table: str) -> set[str]:
         if not self.has_table(table):
             return set()
-        return {row[1] for row in self.rows(f'PRAGMA table_info("{table}")')}
+        # table_xinfo: generated columns are columns too (table_info leaves them out).
+        return {row[1] for row in self.rows(f'PRAGMA table_xinfo("{table}")')}
 
     def require(self, tables: dict[str, set[str]] | None) -> None:
         """Refuse the database unless every declared table is a real table with its columns."""
