@@ -33,3 +33,5 @@ MAX_SQLITE_HEAP_BYTES = min(16 * 1024 ** 3, _MEMORY // 2)   # all of SQLite's me
 MAX_SQLITE_CACHE_KIB = 8 * 1024      # page cache of one connection (sorts past it spill: kept in memory)
 MAX_SQLITE_VALUE_BYTES = 64 * 1024 * 1024   # one text or blob value (SQLITE_LIMIT_LENGTH)
 MAX_SQLITE_SECONDS = 300.0           # one query's work budget, between two fetched batches
+MAX_CONTAINER_MEMBERS = 5_000_000    # members one folder, tar or zip may list
+MAX_TREE_DEPTH = 128                 # folders nested in a container

@@ -1,0 +1,367 @@
+"""Where the bytes of evidence are stored: a folder, a .tar (plain or compressed) or a .zip.
+
+One small protocol for all of them: `members()` lists every member once (path, size, mode,
+MACB times where the format keeps them), `read()` gives one member's bytes within a bound.
+Nothing is ever extracted. A member whose path is absolute or climbs out (`..`), a link that
+leads out of the container, a special file (device, FIFO, socket), a duplicate name, or
+decompression past a bound is refused and recorded in `refused`; a refused member is never
+read. Member paths are POSIX, relative to the container's root, without a leading slash.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+import zipfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from spyglass.errors import EvidenceError
+from spyglass.limits import MAX_CONTAINER_MEMBERS, MAX_DECOMPRESSED_BYTES, MAX_TREE_DEPTH
+
+FILE, DIRECTORY, LINK = "file", "directory", "link"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of a container. Times are Unix seconds, None where the format has none."""
+
+    path: str
+    kind: str
+    size: int = 0
+    mode: int | None = None
+    modified: float | None = None
+    accessed: float | None = None
+    changed: float | None = None
+    born: float | None = None
+    target: str | None = None    # a link's target, as stored
+
+
+def safe_member_path(name: str) -> str | None:
+    """`name` as a clean relative POSIX path, or None when it is absolute, climbs out or is empty."""
+    text = name.replace("\\", "/")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        return None
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if not parts or ".." in parts or any("\x00" in part for part in parts):
+        return None
+    return "/".join(parts)
+
+
+def link_stays_inside(path: str, target: str) -> bool:
+    """Whether a link at `path` pointing to `target` resolves inside the container."""
+    if not target or target.startswith("/") or "\x00" in target:
+        return False
+    depth = len(PurePosixPath(path).parent.parts)
+    for part in target.replace("\\", "/").split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif part not in ("", "."):
+            depth += 1
+    return True
+
+
+class Container(ABC):
+    """A read-only store of members. Subclasses list and read; this class keeps the index."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._refused: list[str] = []
+        self._members: dict[str, Member] | None = None
+
+    @property
+    def refused(self) -> list[str]:
+        """What the listing refused, and why (the listing is made first if need be)."""
+        self._index()
+        return self._refused
+
+    def members(self) -> Sequence[Member]:
+        """Every member, listed once per container and kept."""
+        return tuple(self._index().values())
+
+    def member(self, path: str) -> Member | None:
+        return self._index().get(path)
+
+    def _index(self) -> dict[str, Member]:
+        if self._members is None:
+            members: dict[str, Member] = {}
+            for member in self._list():
+                if len(members) >= MAX_CONTAINER_MEMBERS:
+                    self._refused.append(f"more than {MAX_CONTAINER_MEMBERS} members: the rest not listed")
+                    break
+                if member.path in members:
+                    # Two members of one name: which one a tool reads is the attacker's choice.
+                    self._refused.append(f"{member.path}: stored twice; the first is kept")
+                    continue
+                members[member.path] = member
+            # Archives often store files without their folders: the folders are implied.
+            for path in list(members):
+                parent = path.rpartition("/")[0]
+                while parent and parent not in members:
+                    members[parent] = Member(parent, DIRECTORY)
+                    parent = parent.rpartition("/")[0]
+            self._members = members
+        return self._members
+
+    def read(self, path: str, limit: int) -> bytes:
+        """The bytes of member `path`, refused over `limit` bytes."""
+        member = self.member(path)
+        if member is None:
+            raise EvidenceError(f"{path}: not in {self.path.name}")
+        if member.kind != FILE:
+            raise EvidenceError(f"{path}: not a regular file ({member.kind})")
+        if member.size > limit:
+            raise EvidenceError(f"{path}: {member.size} bytes is over the {limit} byte bound")
+        data = self._read(member, limit)
+        if len(data) > limit:
+            raise EvidenceError(f"{path}: over the {limit} byte bound once read")
+        return data
+
+    @abstractmethod
+    def _list(self) -> Iterator[Member]:
+        """Every acceptable member; refusals appended to `self._refused`."""
+
+    @abstractmethod
+    def _read(self, member: Member, limit: int) -> bytes:
+        """A file member's bytes, at most `limit` + 1 of them."""
+
+    def close(self) -> None:  # noqa: B027 - a folder holds nothing open
+        """Release open files."""
+
+    def _refuse(self, name: str, reason: str) -> None:
+        self._refused.append(f"{name}: {reason}; refused")
+
+
+class FolderContainer(Container):
+    """An extracted tree on disk. Links are listed, never followed; special files are refused."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.real_root = path.resolve()
+
+    def _list(self) -> Iterator[Member]:
+        stack: list[tuple[Path, str, int]] = [(self.path, "", 0)]
+        while stack:
+            folder, prefix, depth = stack.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    children = sorted(entries, key=lambda entry: entry.name)
+            except OSError as exc:
+                self._refuse(prefix or ".", f"cannot be listed ({exc.strerror or exc})")
+                continue
+            subfolders = []
+            for entry in children:
+                relative = f"{prefix}{entry.name}"
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError as exc:
+                    self._refuse(relative, f"cannot be read ({exc.strerror or exc})")
+                    continue
+                member = _member_from_stat(relative, info)
+                if member.kind == LINK:
+                    try:
+                        target = os.readlink(entry.path)
+                    except OSError:
+                        target = ""
+                    member = Member(relative, LINK, 0, info.st_mode, member.modified, member.accessed,
+                                    member.changed, member.born, target)
+                elif member.kind not in (FILE, DIRECTORY):
+                    self._refuse(relative, f"a special file ({member.kind})")
+                    continue
+                yield member
+                if member.kind == DIRECTORY:
+                    if depth + 1 >= MAX_TREE_DEPTH:
+                        self._refuse(relative, f"nested over {MAX_TREE_DEPTH} folders deep")
+                    else:
+                        subfolders.append((Path(entry.path), relative + "/", depth + 1))
+            stack.extend(reversed(subfolders))
+
+    def _read(self, member: Member, limit: int) -> bytes:
+        path = self.path.joinpath(*member.path.split("/"))
+        # A folder on the way may have been swapped for a link since the listing.
+        if path.resolve() != self.real_root.joinpath(*member.path.split("/")):
+            raise EvidenceError(f"{member.path}: reached through a link; refused")
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            descriptor = os.open(path, flags)
+        except OSError as exc:
+            raise EvidenceError(f"{member.path}: cannot read ({exc.strerror or exc})") from exc
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise EvidenceError(f"{member.path}: not a regular file")
+            return handle.read(min(member.size, limit) + 1)
+
+
+def _member_from_stat(path: str, info: os.stat_result) -> Member:
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        kind = FILE
+    elif stat.S_ISDIR(mode):
+        kind = DIRECTORY
+    elif stat.S_ISLNK(mode):
+        kind = LINK
+    else:
+        kind = "special"
+    born = getattr(info, "st_birthtime", None)
+    return Member(path, kind, info.st_size if kind == FILE else 0, mode, info.st_mtime, info.st_atime,
+                  info.st_ctime, born)
+
+
+class TarContainer(Container):
+    """A .tar, .tar.gz, .tar.bz2 or .tar.xz, read in place through its member offsets."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            self._tar = tarfile.open(path, mode="r:*")  # noqa: SIM115 - held open until close()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise EvidenceError(f"{path.name}: not a readable tar archive ({exc})") from exc
+        self._infos: dict[str, tarfile.TarInfo] = {}
+
+    def _list(self) -> Iterator[Member]:
+        total = 0
+        try:
+            for info in self._tar:
+                path = safe_member_path(info.name)
+                if path is None:
+                    self._refuse(info.name, "an absolute or climbing member path")
+                    continue
+                if info.isreg():
+                    total += info.size
+                    if total > MAX_DECOMPRESSED_BYTES:
+                        self._refused.append(f"members past {MAX_DECOMPRESSED_BYTES} bytes: the rest not listed")
+                        return
+                    self._infos[path] = info
+                    yield Member(path, FILE, info.size, info.mode, float(info.mtime) if info.mtime else None)
+                elif info.isdir():
+                    yield Member(path, DIRECTORY, 0, info.mode, float(info.mtime) if info.mtime else None)
+                elif info.issym():
+                    if not link_stays_inside(path, info.linkname):
+                        self._refuse(info.name, f"a link out of the archive ({info.linkname})")
+                        continue
+                    yield Member(path, LINK, 0, info.mode, float(info.mtime) if info.mtime else None,
+                                 target=info.linkname)
+                elif info.islnk():
+                    # A hard link names another member; listed as a link, never read through.
+                    target = safe_member_path(info.linkname)
+                    if target is None:
+                        self._refuse(info.name, f"a hard link out of the archive ({info.linkname})")
+                        continue
+                    yield Member(path, LINK, 0, info.mode, float(info.mtime) if info.mtime else None,
+                                 target=target)
+                else:
+                    self._refuse(info.name, "a special file")
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            self._refused.append(f"{self.path.name}: damaged after some members ({exc}); the rest not listed")
+
+    def _read(self, member: Member, limit: int) -> bytes:
+        info = self._infos[member.path]
+        try:
+            handle = self._tar.extractfile(info)
+            if handle is None:
+                raise EvidenceError(f"{member.path}: not a regular file")
+            with handle:
+                return handle.read(min(member.size, limit) + 1)
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
+
+    def close(self) -> None:
+        self._tar.close()
+
+
+class ZipContainer(Container):
+    """A .zip, read in place; each member's declared size bounds what is decompressed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise EvidenceError(f"{path.name}: not a readable zip archive ({exc})") from exc
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+
+    def _list(self) -> Iterator[Member]:
+        total = 0
+        for info in self._zip.infolist():
+            path = safe_member_path(info.filename)
+            if path is None:
+                self._refuse(info.filename, "an absolute or climbing member path")
+                continue
+            unix_mode = info.external_attr >> 16
+            modified = _zip_time(info)
+            if info.is_dir():
+                yield Member(path, DIRECTORY, 0, unix_mode or None, modified)
+            elif stat.S_ISLNK(unix_mode):
+                # A zip stores a link's target as the member's content: listed, never followed.
+                target = self._zip.read(info)[:4096].decode("utf-8", "replace") if info.file_size < 4096 else ""
+                if not link_stays_inside(path, target):
+                    self._refuse(info.filename, f"a link out of the archive ({target[:200]})")
+                    continue
+                yield Member(path, LINK, 0, unix_mode, modified, target=target)
+            elif stat.S_IFMT(unix_mode) and not stat.S_ISREG(unix_mode):
+                # No type bits (Python's own zipfile writes none) is a regular file.
+                self._refuse(info.filename, "a special file")
+            elif path in self._infos:
+                yield Member(path, FILE, info.file_size)   # refused as stored twice by the index
+            else:
+                total += info.file_size
+                if total > MAX_DECOMPRESSED_BYTES:
+                    self._refused.append(f"members past {MAX_DECOMPRESSED_BYTES} bytes: the rest not listed")
+                    return
+                self._infos[path] = info
+                yield Member(path, FILE, info.file_size, unix_mode or None, modified)
+
+    def _read(self, member: Member, limit: int) -> bytes:
+        info = self._infos[member.path]
+        try:
+            with self._zip.open(info) as handle:
+                # The declared size is what zipfile stops at, so a forged small size cannot make
+                # it inflate more; reading one byte past it tells a lie in the header.
+                return handle.read(min(member.size, limit) + 1)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def _zip_time(info: zipfile.ZipInfo) -> float | None:
+    import calendar
+
+    try:
+        # Zip times are local wall-clock times with no zone: kept as if UTC, which is what
+        # every other tool shows for them too.
+        return float(calendar.timegm((*info.date_time, 0, 0, -1)))
+    except (ValueError, OverflowError):
+        return None
+
+
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+
+def open_container(path: Path) -> Container:
+    """The container at `path`, by what it is (folder, zip, tar), not by its name alone."""
+    if path.is_dir():
+        return FolderContainer(path)
+    if not path.is_file():
+        raise EvidenceError(f"{path}: neither a folder nor a file")
+    if zipfile.is_zipfile(path):
+        return ZipContainer(path)
+    if path.name.lower().endswith(TAR_SUFFIXES) or _looks_like_tar(path):
+        return TarContainer(path)
+    raise EvidenceError(f"{path.name}: not a folder, tar or zip archive")
+
+
+def _looks_like_tar(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    # gzip, bzip2, xz magic, or a plain tar's "ustar" at offset 257.
+    return head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00" or head[257:262] == b"ustar"
