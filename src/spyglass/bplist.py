@@ -4,6 +4,9 @@ Every Manifest.db row carries an NSKeyedArchiver MBFile. plistlib builds every o
 each archive; this reader follows offsets to the root object's dictionary only, which is
 several times faster. Anything unexpected returns None and the caller falls back to
 plistlib, so correctness never depends on this fast path.
+
+`plist_shape` reads the trailer and offset table without building any object, so
+`plists.load_plist` can refuse a hostile binary plist before plistlib builds it whole.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ _TRAILER = struct.Struct(">6xBBQQQ")
 
 
 _INT_CODES = {1: "B", 2: "H", 4: "L", 8: "Q"}
+# The format's integers are 1 to 16 bytes (size codes 0-4); plistlib reads up to 2**15 bytes for
+# codes 5-15, a number no JSON writer accepts and float() overflows on.
+MAX_INT_BYTES = 16
 
 
 class _Reader:
@@ -58,6 +64,8 @@ class _Reader:
         kind, low = marker >> 4, marker & 0x0F
         if kind == 0x1:
             size = 1 << low
+            if size > MAX_INT_BYTES:
+                raise ValueError("integer too wide")
             return int.from_bytes(data[at + 1:at + 1 + size], "big", signed=size >= 8)
         if kind == 0x5 and low != 0x0F:
             return data[at + 1:at + 1 + low].decode("ascii")
@@ -112,3 +120,48 @@ def read_mbfile(blob: bytes) -> dict[str, Any] | None:
         return properties
     except (ValueError, KeyError, IndexError, TypeError, struct.error, UnicodeDecodeError):
         return None
+
+
+def plist_shape(data: bytes, max_objects: int) -> tuple[int, int, int] | None:
+    """(objects, container entries, bytes of the widest integer over MAX_INT_BYTES or 0) of a
+    binary plist, or None when its trailer or offset table cannot be read (plistlib then
+    reports the defect).
+
+    plistlib builds each object once per reference index, so the entries summed over every
+    index of the offset table bound what it builds, shared references included. The scan stops
+    at the trailer when the object count alone is over `max_objects`.
+    """
+    size = len(data)
+    if size < 40:
+        return None
+    offset_size, ref_size, count, _, table = _TRAILER.unpack_from(data, size - 32)
+    if not offset_size or not ref_size or table + count * offset_size > size:
+        return None
+    if count > max_objects:
+        return count, 0, 0
+    code = _INT_CODES.get(offset_size)
+    if code is not None:
+        offsets: Any = struct.unpack_from(f">{count}{code}", data, table)
+    else:
+        offsets = (int.from_bytes(data[at:at + offset_size], "big")
+                   for at in range(table, table + count * offset_size, offset_size))
+    entries = widest = 0
+    for at in offsets:
+        if at >= size:
+            continue
+        marker = data[at]
+        if marker >= 0xA0:
+            kind = marker & 0xF0
+            if kind != 0xA0 and kind != 0xD0:
+                continue
+            length, start = marker & 0x0F, at + 1
+            if length == 0x0F and at + 1 < size:
+                # plistlib reads the length's size code from the low two bits, as here.
+                width = 1 << (data[at + 1] & 0x3)
+                length, start = int.from_bytes(data[at + 2:at + 2 + width], "big"), at + 2 + width
+            # A length past the end of the file makes plistlib fail: nothing is built for it.
+            if start + length * ref_size * (2 if kind == 0xD0 else 1) <= size:
+                entries += length
+        elif 0x14 < marker <= 0x1F and 1 << (marker & 0x0F) > widest:
+            widest = 1 << (marker & 0x0F)
+    return count, entries, widest
