@@ -9,6 +9,7 @@ import pytest
 
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.records import Record
+from spyglass.runner import locate, parse_file
 from tests.builders.ios_backup import BackupBuilder
 
 
@@ -17,8 +18,8 @@ def run_module(backup_root: Path, module: ModuleType) -> list[Record]:
     backup = IOSBackup(backup_root)
     try:
         records: list[Record] = []
-        for file in backup.find(module.ARTIFACT):
-            records.extend(module.parse(file))
+        for file in locate(module.ARTIFACT, backup):
+            records.extend(parse_file(module.ARTIFACT, module.parse, file))
         return records
     finally:
         backup.close()

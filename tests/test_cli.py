@@ -90,20 +90,27 @@ def test_check_refuses_output_inside_evidence(evidence: tuple[Path, Path, Path])
     assert not (backup / "case").exists()
 
 
-@pytest.mark.parametrize("damage", ["manifest", "info", "missing"])
+@pytest.mark.parametrize("damage", ["manifest", "missing"])
 def test_check_bad_input_exit_2_without_traceback(evidence: tuple[Path, Path, Path], tmp_path: Path,
                                                   damage: str) -> None:
     backup, feed, _ = evidence
     target = backup
     if damage == "manifest":
         (backup / "Manifest.db").write_bytes(b"\x00" * 1000)
-    elif damage == "info":
-        (backup / "Info.plist").write_bytes(b"bplist00\xff")
     else:
         target = tmp_path / "nothing-here"
     code, output = invoke("check", str(target), "--iocs", str(feed), "-o", str(tmp_path / "case"))
     assert code == 2
     assert output.startswith("Error:") and "Traceback" not in output
+
+
+def test_check_damaged_info_plist_warns_and_goes_on(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    # The databases hold the evidence; a damaged plist beside them is said, not the end.
+    backup, feed, _ = evidence
+    (backup / "Info.plist").write_bytes(b"bplist00\xff")
+    code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "case"))
+    assert code == 1 and "Traceback" not in output
+    assert "Warning: Info.plist: not a valid plist" in " ".join(output.split())
 
 
 def test_corrupt_feed_exit_2(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.modules import Module, discover
 from spyglass.runner import ModuleResult, run_module
-from tests.builders.ios_backup import BackupBuilder
+from tests.builders.ios_backup import BackupBuilder, backup_location, concrete_device_path
 
 BUG_TYPES = ("TypeError", "AttributeError", "KeyError", "IndexError", "ValueError", "UnboundLocalError",
              "NameError", "AssertionError", "ZeroDivisionError", "OverflowError", "RecursionError",
@@ -36,18 +36,19 @@ PAYLOADS = {
 }
 
 
-def concrete(pattern: str) -> str:
-    return pattern.replace("*", "x").replace("?", "x")
+def backup_places(module: Module) -> list[tuple[str, str]]:
+    """(domain, relativePath) of one file at each of the module's device paths."""
+    return [backup_location(concrete_device_path(path)) for path in module.artifact.paths]
 
 
 def ios_backup_modules() -> list[Module]:
-    return [m for m in discover("ios") if m.artifact.backup]
+    return [m for m in discover("ios") if m.artifact.paths]
 
 
 @pytest.mark.parametrize("payload", sorted(PAYLOADS))
 def test_every_module_fails_cleanly_on_hostile_files(tmp_path: Path, payload: str) -> None:
     builder = BackupBuilder()
-    paths = {(concrete(d), concrete(p)) for m in ios_backup_modules() for d, p in m.artifact.backup}
+    paths = {place for m in ios_backup_modules() for place in backup_places(m)}
     for domain, relative_path in sorted(paths):
         builder.add_file(domain, relative_path, PAYLOADS[payload])
     backup = IOSBackup(builder.build(tmp_path / "backup"))
@@ -90,8 +91,7 @@ def test_every_sqlite_module_survives_type_confused_rows(tmp_path: Path) -> None
     seen: set[tuple[str, str]] = set()
     modules = [m for m in ios_backup_modules() if m.artifact.tables]
     for module in modules:
-        for domain, relative_path in module.artifact.backup:
-            key = (concrete(domain), concrete(relative_path))
+        for key in backup_places(module):
             if key not in seen:
                 seen.add(key)
                 builder.add_file(*key, hostile_database(module.artifact.tables))
@@ -141,8 +141,8 @@ def _run_sqlite_modules(tmp_path: Path, database: Callable[[dict[str, set[str]]]
     modules = [m for m in ios_backup_modules() if m.artifact.tables]
     tables_at: dict[tuple[str, str], dict[str, set[str]]] = {}
     for module in modules:   # several modules read one database (browser.db): all their tables
-        for domain, relative_path in module.artifact.backup:
-            tables = tables_at.setdefault((concrete(domain), concrete(relative_path)), {})
+        for key in backup_places(module):
+            tables = tables_at.setdefault(key, {})
             for table, columns in module.artifact.tables.items():
                 tables.setdefault(table, set()).update(columns)
     for key, tables in sorted(tables_at.items()):

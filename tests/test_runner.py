@@ -11,8 +11,7 @@ from spyglass.records import Record
 from spyglass.runner import ModuleResult, run_module
 from tests.builders.ios_backup import BackupBuilder
 
-PREFS = Artifact("prefs", "Preference files", frozenset({"ios-backup"}),
-                 backup=(("HomeDomain", "Library/Preferences/*.plist"),))
+PREFS = Artifact("prefs", "Preference files", paths=("/private/var/mobile/Library/Preferences/*.plist",))
 
 
 def parse_prefs(file: EvidenceFile) -> Iterator[Record]:
@@ -52,13 +51,13 @@ def test_runner_one_corrupt_file_recorded_others_read(tmp_path: Path) -> None:
 
 
 def test_runner_not_present(tmp_path: Path) -> None:
-    missing = Artifact("none", "Nothing", frozenset({"ios-backup"}), backup=(("HomeDomain", "Library/Nope/*"),))
+    missing = Artifact("none", "Nothing", paths=("/private/var/mobile/Library/Nope/*",))
     result, records = run(backup(tmp_path, broken=False), missing)
     assert (result.status, records) == ("not present", [])
 
 
 def test_runner_all_files_failing_is_error(tmp_path: Path) -> None:
-    only_broken = Artifact("b", "B", frozenset({"ios-backup"}), backup=(("HomeDomain", "Library/Preferences/b.plist"),))
+    only_broken = Artifact("b", "B", paths=("/private/var/mobile/Library/Preferences/b.plist",))
     result, records = run(backup(tmp_path, broken=True), only_broken)
     assert (result.status, records) == ("error", [])
     assert "not a valid plist" in result.message

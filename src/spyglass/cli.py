@@ -278,7 +278,10 @@ def list_modules(paths: bool) -> None:
         artifact = module.artifact
         reads = escape(artifact.description)
         if paths:
-            places = [f"{d}/{p}" for d, p in artifact.backup] + list(artifact.meta) + list(artifact.paths)
+            places = list(artifact.paths) + [f"{kind}: {name}" for kind, names in artifact.extra.items()
+                                             for name in names]
+            if artifact.whole:
+                places.append(f"(the acquisition's {'file listing' if artifact.whole == 'listing' else 'device facts'})")
             reads += "\n" + "\n".join(f"[dim]{escape(place)}[/]" for place in places)
         table.add_row(escape(module.name), reads, ", ".join(sorted(artifact.kinds)), escape(artifact.os_versions))
     console.print(table)

@@ -35,3 +35,5 @@ MAX_SQLITE_VALUE_BYTES = 64 * 1024 * 1024   # one text or blob value (SQLITE_LIM
 MAX_SQLITE_SECONDS = 300.0           # one query's work budget, between two fetched batches
 MAX_CONTAINER_MEMBERS = 5_000_000    # members one folder, tar or zip may list
 MAX_TREE_DEPTH = 128                 # folders nested in a container
+MAX_MODULE_RECORDS = 20_000_000      # records one module may yield in one check
+MAX_MODULE_SECONDS = 1800.0          # time one module may take in one check

@@ -11,7 +11,7 @@ import sqlite3
 import struct
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +191,7 @@ class Database:
         self.seconds = seconds
         self._deadline = 0.0
         self._denied: str | None = None
+        self._columns: dict[str, set[str]] = {}
         try:
             for pragma in ("trusted_schema=OFF", "query_only=ON", "cell_size_check=ON", "mmap_size=0",
                            "temp_store=MEMORY", f"cache_size=-{MAX_SQLITE_CACHE_KIB}",
@@ -245,10 +246,22 @@ class Database:
         return name in self._objects
 
     def columns(self, table: str) -> set[str]:
+        """The columns of a real table (none for a view or a virtual table), read once."""
         if not self.has_table(table):
             return set()
-        # table_xinfo: generated columns are columns too (table_info leaves them out).
-        return {row[1] for row in self.rows(f'PRAGMA table_xinfo("{table}")')}
+        if table not in self._columns:
+            # table_xinfo: generated columns are columns too (table_info leaves them out).
+            self._columns[table] = {row[1] for row in self.rows(f'PRAGMA table_xinfo("{table}")')}
+        return set(self._columns[table])
+
+    def present(self, table: str, columns: Iterable[str] | Mapping[str, str], alias: str | None = None) -> list[str]:
+        """Select-list items for those of `columns` that `table` has (the columns of a table
+        differ across OS versions): `alias."column" AS "name"`, a mapping naming each column's
+        result; the columns it lacks are left out."""
+        names = columns if isinstance(columns, Mapping) else {column: column for column in columns}
+        have = self.columns(table)
+        prefix = f"{alias}." if alias else ""
+        return [f'{prefix}"{column}" AS "{name}"' for column, name in names.items() if column in have]
 
     def require(self, tables: dict[str, set[str]] | None) -> None:
         """Refuse the database unless every declared table is a real table with its columns."""

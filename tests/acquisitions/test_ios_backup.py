@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 
 from spyglass.acquisitions import detect, open_acquisition
+from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.acquisitions.ios_backup import IOSBackup, device_path, parse_mbfile
 from spyglass.errors import EvidenceError, SpyglassError
-from spyglass.modules import Artifact
 from tests.builders.ios_backup import BackupBuilder, mbfile_blob
 
-SMS = Artifact("sms", "SMS", frozenset({"ios-backup"}), backup=(("HomeDomain", "Library/SMS/sms.db"),))
-PREFS = Artifact("prefs", "prefs", frozenset({"ios-backup"}), backup=(("HomeDomain", "Library/Preferences/*.plist"),))
+SMS = DevicePattern("/private/var/mobile/Library/SMS/sms.db")
+PREFS = DevicePattern("/private/var/mobile/Library/Preferences/*.plist")
 
 
 def small_backup(root: Path, **options: object) -> Path:
@@ -36,7 +36,7 @@ def test_backup_device_facts(tmp_path: Path) -> None:
 
 def test_backup_find_by_glob_and_read(tmp_path: Path) -> None:
     backup = IOSBackup(small_backup(tmp_path / "b"))
-    files = backup.find(PREFS)
+    files = backup.files(PREFS)
     assert [f.source for f in files] == ["HomeDomain/Library/Preferences/a.plist",
                                           "HomeDomain/Library/Preferences/b.plist"]
     assert files[0].device_path == "/private/var/mobile/Library/Preferences/a.plist"
@@ -47,16 +47,16 @@ def test_backup_find_by_glob_and_read(tmp_path: Path) -> None:
 
 def test_backup_flat_layout_of_old_ios(tmp_path: Path) -> None:
     backup = IOSBackup(small_backup(tmp_path / "b", flat_layout=True, ios_version="9.3.5"))
-    assert backup.find(PREFS)[0].plist() == {"a": 1}
+    assert backup.files(PREFS)[0].plist() == {"a": 1}
 
 
 def test_backup_missing_blob_is_evidence_error(tmp_path: Path) -> None:
     root = small_backup(tmp_path / "b")
-    file = IOSBackup(root).find(SMS)[0]
+    file = IOSBackup(root).files(SMS)[0]
     fid = file.key.file_id
     (root / fid[:2] / fid).unlink()
     with pytest.raises(EvidenceError, match="is missing"):
-        IOSBackup(root).find(SMS)[0].read_bytes()
+        IOSBackup(root).files(SMS)[0].read_bytes()
 
 
 def test_backup_corrupt_manifest_db_refused(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_backup_damaged_plist_beside_databases_recorded_check_goes_on(tmp_path: 
     assert list(backup.meta_errors) == [name]
     assert error.startswith(f"{name}: ")
     assert backup.warnings == [f"{error}; the check went on without it"]
-    assert backup.find(PREFS)[1].plist() == {"b": 2}    # the databases are still read
+    assert backup.files(PREFS)[1].plist() == {"b": 2}    # the databases are still read
 
 
 def test_backup_damaged_info_plist_is_an_error_of_backup_info(tmp_path: Path) -> None:
@@ -106,24 +106,24 @@ def test_backup_damaged_info_plist_is_an_error_of_backup_info(tmp_path: Path) ->
 
 def test_backup_linked_blob_folder_refused(tmp_path: Path) -> None:
     root = small_backup(tmp_path / "b")
-    fid = IOSBackup(root).find(SMS)[0].key.file_id
+    fid = IOSBackup(root).files(SMS)[0].key.file_id
     outside = tmp_path / "outside"
     (root / fid[:2]).rename(outside)
     (root / fid[:2]).symlink_to(outside, target_is_directory=True)
     with pytest.raises(EvidenceError, match=rf"^HomeDomain/Library/SMS/sms\.db: its file {fid[:2]}/{fid} is "
                                             r"reached through a link; refused \(a backup holds no links\)$"):
-        IOSBackup(root).find(SMS)[0].read_bytes()
+        IOSBackup(root).files(SMS)[0].read_bytes()
 
 
 def test_backup_linked_blob_refused(tmp_path: Path) -> None:
     root = small_backup(tmp_path / "b")
-    fid = IOSBackup(root).find(SMS)[0].key.file_id
+    fid = IOSBackup(root).files(SMS)[0].key.file_id
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"not evidence")
     (root / fid[:2] / fid).unlink()
     (root / fid[:2] / fid).symlink_to(secret)
     with pytest.raises(EvidenceError, match="reached through a link; refused"):
-        IOSBackup(root).find(SMS)[0].read_bytes()
+        IOSBackup(root).files(SMS)[0].read_bytes()
 
 
 def test_detect_lone_backup_in_folder(tmp_path: Path) -> None:
@@ -166,6 +166,6 @@ def test_backup_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(base, "MAX_TEXT_BYTES", 1000)
     monkeypatch.setattr("spyglass.acquisitions.ios_backup.MAX_SQLITE_BYTES", 1000)
     with pytest.raises(EvidenceError, match="over the 1000 byte bound"):
-        backup.find(PREFS)[0].plist()
+        backup.files(PREFS)[0].plist()
     with pytest.raises(EvidenceError, match="over the 1000 byte bound"):
-        backup.find(SMS)[0].sqlite()
+        backup.files(SMS)[0].sqlite()

@@ -26,6 +26,7 @@ from spyglass.acquisitions.ios_crypto import (
 )
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.modules.ios import manifest
+from spyglass.runner import locate
 from spyglass.secrets import ENV_PASSWORD, NO_SECRET_MESSAGE, Hidden, Secrets
 from tests.builders.ios_artifacts_core import add_sms, sms_rows
 from tests.builders.ios_backup import BackupBuilder
@@ -92,7 +93,7 @@ def test_encrypted_backup_inputs_hash_the_ciphertext(builder, encrypted, tmp_pat
 
 def test_encrypted_backup_manifest_module_reads_decrypted_manifest(encrypted, tmp_path):
     backup = IOSBackup(encrypted.root, secrets_for(tmp_path))
-    (file,) = backup.find(manifest.ARTIFACT)
+    (file,) = locate(manifest.ARTIFACT, backup)
     records = list(manifest.parse(file))
     assert [r.fields["relative_path"] for r in records] == [
         "Media/DCIM/100APPLE/IMG_0001.MOV", "Library/Keyboard/dynamic-text.dat", "Library/Logs/block.txt",

@@ -17,6 +17,7 @@ from typing import Any
 
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.records import Record
+from spyglass.runner import locate, parse_file
 from tests.builders.ios_backup import BackupBuilder
 
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -34,7 +35,7 @@ def run_module(builder: BackupBuilder, root: Path, module: ModuleType) -> list[R
     """Build the backup under `root`, open it, and parse every file the module's artifact finds."""
     backup = IOSBackup(builder.build(root))
     try:
-        return [record for file in backup.find(module.ARTIFACT) for record in module.parse(file)]
+        return [record for file in locate(module.ARTIFACT, backup) for record in parse_file(module.ARTIFACT, module.parse, file)]
     finally:
         backup.close()
 
@@ -42,7 +43,7 @@ def run_module(builder: BackupBuilder, root: Path, module: ModuleType) -> list[R
 def found_files(builder: BackupBuilder, root: Path, module: ModuleType) -> list[str]:
     backup = IOSBackup(builder.build(root))
     try:
-        return [file.source for file in backup.find(module.ARTIFACT)]
+        return [file.source for file in locate(module.ARTIFACT, backup)]
     finally:
         backup.close()
 

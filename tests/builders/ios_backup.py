@@ -220,3 +220,32 @@ class BackupBuilder:
         def populate(connection: sqlite3.Connection) -> None:
             connection.executemany("INSERT INTO Files VALUES (?, ?, ?, ?, ?)", self.manifest_rows())
         return build_sqlite(MANIFEST_SCHEMA, populate=populate)
+
+
+def concrete_device_path(pattern: str) -> str:
+    """One device path a device-path glob matches: `**` as no folder, `*` and `?` as x, a
+    container `{id}` as that identifier."""
+    parts = []
+    for component in pattern[1:].split("/"):
+        if component == "**":
+            continue
+        if component.startswith("{") and component.endswith("}"):
+            component = component[1:-1]
+        parts.append(component.replace("*", "x").replace("?", "x"))
+    return "/" + "/".join(parts)
+
+
+def backup_location(device_path: str) -> tuple[str, str]:
+    """Where a backup keeps the file at `device_path`: (domain, relativePath), by the domain
+    table spyglass reads backups with (the first domain of a device folder, HomeDomain for
+    /private/var/mobile; an app, group or system container by its identifier)."""
+    from spyglass.acquisitions.ios_backup import DOMAIN_PREFIX_ROOTS, DOMAIN_ROOTS
+
+    for prefix, base in DOMAIN_PREFIX_ROOTS.items():
+        if device_path.startswith(base):
+            identifier, _, rest = device_path[len(base):].partition("/")
+            return prefix + identifier, rest
+    for domain, root in DOMAIN_ROOTS.items():
+        if device_path.startswith(root + "/"):
+            return domain, device_path[len(root) + 1:]
+    raise ValueError(f"{device_path}: no backup domain keeps this folder")

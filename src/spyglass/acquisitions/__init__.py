@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, KINDS, Acquisition
+from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, KINDS, Acquisition
 from spyglass.acquisitions.ios_backup import IOSBackup
+from spyglass.acquisitions.ios_fs import IOSFilesystem
 from spyglass.errors import SpyglassError
 
-ACQUISITION_CLASSES: dict[str, type[Acquisition]] = {IOS_BACKUP: IOSBackup}
+# Probed in this order: a backup's layout is the most specific, a dump's the least.
+ACQUISITION_CLASSES: dict[str, type[Acquisition]] = {IOS_BACKUP: IOSBackup, IOS_FS: IOSFilesystem}
 
 
 def _backup_folders_below(path: Path) -> list[Path]:
@@ -36,7 +38,8 @@ def detect(path: Path) -> tuple[str, Path]:
             raise SpyglassError(f"{path} holds {len(backups)} iOS backups ({names}); name one of them")
     raise SpyglassError(
         f"{path}: not a recognised acquisition. spyglass reads iOS backups (a folder with Manifest.db "
-        "and Info.plist); use --kind to say what it is")
+        "and Info.plist) and iOS filesystem dumps (a folder, .tar or .zip holding private/var); "
+        "use --kind to say what it is")
 
 
 def open_acquisition(path: Path, kind: str | None = None, secrets: Any = None) -> Acquisition:
@@ -53,6 +56,4 @@ def open_acquisition(path: Path, kind: str | None = None, secrets: Any = None) -
             path = found[0]
         else:
             raise SpyglassError(f"{path}: does not look like an acquisition of kind {kind!r}")
-    if cls is IOSBackup:
-        return IOSBackup(path, secrets)
-    return cls(path)
+    return cls(path, secrets)

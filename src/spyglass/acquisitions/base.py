@@ -1,7 +1,12 @@
-"""The one interface every acquisition offers to modules: find, read, open as SQLite or plist.
+"""The one interface every kind of acquisition offers to modules.
 
-Nothing outside `acquisitions/` knows how evidence is stored. Everything is read-only, every
-read is size-bounded, and every file read is hashed into `inputs` for case.json.
+A kind (an iOS backup, a filesystem dump, ...) is a layout over where its bytes are stored.
+What a module sees, whatever the kind: `files(pattern)` (the evidence files at a device-path
+glob), `named(name)` (a file the kind names itself, where there is no device path),
+`listing()` (every file with its times), `device`, `facts`, `installed_apps()`, and on a file
+`sqlite()`, `plist()`, `text()`, `lines()`, `read_bytes()`. Nothing outside `acquisitions/`
+knows how evidence is stored. Everything is read-only, every read is size-bounded, and every
+file read is hashed into `inputs` for case.json. This package imports nothing from `modules/`.
 """
 
 from __future__ import annotations
@@ -12,15 +17,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
+from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_LINE_CHARS, MAX_PLIST_BYTES, MAX_SQLITE_BYTES, MAX_TEXT_BYTES
 from spyglass.plists import load_plist
 from spyglass.sqlite import Database
-
-if TYPE_CHECKING:
-    from spyglass.modules import Artifact
 
 IOS_BACKUP = "ios-backup"
 IOS_FS = "ios-fs"
@@ -29,6 +32,27 @@ ANDROIDQF = "androidqf"
 ANDROID_BUGREPORT = "android-bugreport"
 ANDROID_BACKUP = "android-backup"
 KINDS = (IOS_BACKUP, IOS_FS, SYSDIAGNOSE, ANDROIDQF, ANDROID_BUGREPORT, ANDROID_BACKUP)
+# The kinds whose files have device paths, per platform: where a module's `paths` apply.
+DEVICE_PATH_KINDS = {"ios": frozenset({IOS_BACKUP, IOS_FS}), "android": frozenset()}
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One entry of an acquisition's listing: a file, folder or link with its times (Unix
+    seconds as stored, None where the kind keeps none). `details` holds what only this kind
+    knows (a backup's domain, relativePath and fileID)."""
+
+    source: str
+    device_path: str | None
+    kind: str                      # "file", "directory", "link" or what the kind stores
+    size: int | None = None
+    mode: int | None = None
+    modified: float | None = None
+    accessed: float | None = None
+    changed: float | None = None
+    born: float | None = None
+    name: str = ""                 # its own name ("" for a backup domain's root)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)
@@ -46,7 +70,7 @@ class EvidenceFile:
     size: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     key: Any = None
-    artifact: Artifact | None = None
+    _database: Database | None = None
 
     def read_bytes(self, limit: int = MAX_TEXT_BYTES) -> bytes:
         return self.acquisition.read_bytes(self, limit)
@@ -55,11 +79,15 @@ class EvidenceFile:
         return self.acquisition.open(self)
 
     def sqlite(self) -> Database:
-        """The file as a read-only database, its -wal applied, declared tables checked."""
-        database = self.acquisition.sqlite(self)
-        if self.artifact is not None:
-            database.require(self.artifact.tables)
-        return database
+        """The file as a read-only database, its -wal applied; opened once and kept until close()."""
+        if self._database is None:
+            self._database = self.acquisition.sqlite(self)
+        return self._database
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.close()
+            self._database = None
 
     def plist(self) -> Any:
         return load_plist(self.read_bytes(MAX_PLIST_BYTES), self.source)
@@ -86,9 +114,10 @@ class Acquisition(ABC):
 
     kind: str = ""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, secrets: Any = None) -> None:
         self.root = root
         self.device: dict[str, Any] = {}
+        self.facts = {}
         self.inputs: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
         self.warnings: list[str] = []   # what the person running the check must hear of (damaged files)
@@ -99,8 +128,28 @@ class Acquisition(ABC):
         """Whether `path` looks like this kind of acquisition (cheap, reads little)."""
 
     @abstractmethod
-    def find(self, artifact: Artifact) -> list[EvidenceFile]:
-        """The files of `artifact` present in this acquisition, in a stable order."""
+    def files(self, pattern: DevicePattern) -> list[EvidenceFile]:
+        """The files whose device path matches `pattern`, in a stable order."""
+
+    def named(self, name: str) -> list[EvidenceFile]:
+        """A file this kind names itself (androidqf's `dumpsys.txt`): none by default."""
+        return []
+
+    def listing(self) -> Iterator[FileEntry]:
+        """Every file, folder and link the acquisition holds, with its times."""
+        return iter(())
+
+    def whole_source(self, what: str) -> str | None:
+        """How the case names where `what` ("listing" or "device") comes from; None if absent."""
+        return None
+
+    # What the kind knows of the device beside `device`: raw facts a module may report.
+    facts: dict[str, Any]
+    device_error: str | None = None   # why the device facts could not be read, if they could not
+
+    def installed_apps(self) -> list[dict[str, Any]]:
+        """The applications the acquisition names, each a dict with at least `bundle_id`."""
+        return []
 
     @abstractmethod
     def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:

@@ -84,6 +84,10 @@ class Container(ABC):
         """Every member, listed once per container and kept."""
         return tuple(self._index().values())
 
+    def scan(self) -> Iterator[Member]:
+        """Members as they are read, without building the index: for a quick look at the start."""
+        return self._list()
+
     def member(self, path: str) -> Member | None:
         return self._index().get(path)
 

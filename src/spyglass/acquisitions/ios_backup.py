@@ -12,19 +12,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, Acquisition, EvidenceFile, hash_file, read_file_bounded
+from spyglass.acquisitions.base import (
+    IOS_BACKUP,
+    Acquisition,
+    EvidenceFile,
+    FileEntry,
+    hash_file,
+    read_file_bounded,
+)
+from spyglass.acquisitions.devpath import DevicePattern, sql_glob
 from spyglass.bplist import read_mbfile
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES, MAX_SQLITE_BYTES
 from spyglass.plists import is_keyed_archive, load_plist, unarchive
 from spyglass.sqlite import SQLITE_MAGIC, Database
 from spyglass.timestamps import unix_time
-
-if TYPE_CHECKING:
-    from spyglass.modules import Artifact
 
 META_FILES = ("Info.plist", "Manifest.plist", "Status.plist", "Manifest.db")
 
@@ -62,6 +67,21 @@ CONTAINER_DOMAINS = ("AppDomain-*", "AppDomainGroup-*", "AppDomainPlugin-*", "Sy
                      "SysSharedContainerDomain-*")
 
 FLAG_FILE, FLAG_DIRECTORY, FLAG_SYMLINK = 1, 2, 4
+FLAG_KINDS = {FLAG_FILE: "file", FLAG_DIRECTORY: "directory", FLAG_SYMLINK: "symlink"}
+
+
+def _manifest_globs(pattern: DevicePattern) -> list[tuple[tuple[str, ...], str]]:
+    """(domain globs, relativePath glob) pairs in SQLite GLOB syntax, that together list every
+    Manifest row the device-path `pattern` can match (and some more, matched out after)."""
+    by_rest: dict[str, list[str]] = {}
+    for domain, root in DOMAIN_ROOTS.items():
+        for rest, _container in pattern.under(root):
+            by_rest.setdefault(sql_glob(rest), []).append(domain)
+    for prefix, base in DOMAIN_PREFIX_ROOTS.items():
+        # A container folder is a UUID on the phone and the identifier in the domain's name.
+        for rest, container in pattern.under(base + "{}"):
+            by_rest.setdefault(sql_glob(rest), []).append(prefix + (container or "*"))
+    return [(tuple(dict.fromkeys(domains)), rest) for rest, domains in by_rest.items()]
 
 
 def file_id(domain: str, relative_path: str) -> str:
@@ -135,7 +155,7 @@ class IOSBackup(Acquisition):
     kind = IOS_BACKUP
 
     def __init__(self, root: Path, secrets: Any = None) -> None:
-        super().__init__(root)
+        super().__init__(root, secrets)
         # Every blob must resolve to a path below the real root: a linked folder cannot lead out.
         self.real_root = root.resolve()
         self.meta_errors: dict[str, str] = {}
@@ -148,6 +168,8 @@ class IOSBackup(Acquisition):
             self.decryptor = self._unlock(secrets)
         self.database = self._open_manifest_db()
         self.device = self._device()
+        self.device_error = self.meta_errors.get("Info.plist")
+        self.facts = {"backup_date": self.info.get("Last Backup Date"), "itunes_version": self.info.get("iTunes Version")}
 
     @classmethod
     def probe(cls, path: Path) -> bool:
@@ -263,22 +285,43 @@ class IOSBackup(Acquisition):
                                  row[4] if isinstance(row[4], bytes) else None)
         return None
 
-    def evidence_file(self, entry: ManifestEntry, artifact: Artifact | None = None) -> EvidenceFile:
+    def evidence_file(self, entry: ManifestEntry) -> EvidenceFile:
         meta = parse_mbfile(entry.blob)
         return EvidenceFile(self, entry.source, device_path(entry.domain, entry.relative_path),
-                            meta.get("size"), meta, entry, artifact)
+                            meta.get("size"), meta, entry)
 
-    def find(self, artifact: Artifact) -> list[EvidenceFile]:
+    def files(self, pattern: DevicePattern) -> list[EvidenceFile]:
+        """Files at a device-path glob: the glob turned into (domain, relativePath) globs for
+        every domain whose device folder it reaches, then matched exactly on the device path."""
         found: dict[str, EvidenceFile] = {}
-        for name in artifact.meta:
-            if (self.root / name).is_file():
-                found[name] = EvidenceFile(self, name, None, (self.root / name).stat().st_size,
-                                           {}, self.root / name, artifact)
-        for domain, relative_path in artifact.backup:
-            for entry in self.entries(domain, relative_path):
-                if entry.source not in found:
-                    found[entry.source] = self.evidence_file(entry, artifact)
-        return list(found.values())
+        for domains, relative_glob in _manifest_globs(pattern):
+            for entry in self._entries_in(domains, relative_glob):
+                if entry.source not in found and pattern.match(device_path(entry.domain, entry.relative_path)):
+                    found[entry.source] = self.evidence_file(entry)
+        return sorted(found.values(), key=lambda file: file.source)
+
+    def _entries_in(self, domains: tuple[str, ...], relative_glob: str) -> Iterator[ManifestEntry]:
+        where = " OR ".join("domain GLOB ?" for _ in domains)
+        query = (f"SELECT fileID, domain, relativePath, flags, file FROM Files WHERE ({where}) "
+                 "AND relativePath GLOB ? AND flags = ?")
+        for row in self.database.rows(query, (*domains, relative_glob, FLAG_FILE)):
+            yield ManifestEntry(str(row[0] or ""), str(row[1] or ""), str(row[2] or ""),
+                                int(row[3] or 0), row[4] if isinstance(row[4], bytes) else None)
+
+    def listing(self) -> Iterator[FileEntry]:
+        """Every Manifest.db row (files, folders, links) with its MBFile size, mode and times."""
+        for entry in self.entries(flags=None):
+            meta = parse_mbfile(entry.blob)
+            yield FileEntry(
+                source=entry.source, device_path=device_path(entry.domain, entry.relative_path),
+                kind=FLAG_KINDS.get(entry.flags, str(entry.flags)), size=meta.get("size"), mode=meta.get("mode"),
+                modified=meta.get("modified"), changed=meta.get("status_changed"), born=meta.get("birth"),
+                name=PurePosixPath(entry.relative_path).name,
+                details={"file_id": entry.file_id, "domain": entry.domain, "relative_path": entry.relative_path})
+
+    def whole_source(self, what: str) -> str | None:
+        name = {"listing": "Manifest.db", "device": "Info.plist"}.get(what)
+        return name if name is not None and (self.root / name).is_file() else None
 
     def sqlite(self, file: EvidenceFile) -> Database:
         """Plain backup files without a -wal are opened in place; others deserialised in memory."""
@@ -328,7 +371,8 @@ class IOSBackup(Acquisition):
         return read_file_bounded(path, limit, file.source, mutable)
 
     def installed_apps(self) -> list[dict[str, Any]]:
-        """Applications named by Info.plist and Manifest.plist, with what each says of them."""
+        """Applications named by Info.plist and Manifest.plist, with what each says of them:
+        `listed` (Info.plist has an entry for it) and its raw `itunes_metadata` where kept."""
         apps: dict[str, dict[str, Any]] = {}
         for bundle_id in self.info.get("Installed Applications") or []:
             if isinstance(bundle_id, str):
@@ -341,6 +385,13 @@ class IOSBackup(Acquisition):
                     for key in ("CFBundleVersion", "ContainerContentClass", "Path"):
                         if isinstance(details.get(key), str):
                             app[key] = details[key]
+        info_apps = self.info.get("Applications")
+        for bundle_id, entry in (info_apps.items() if isinstance(info_apps, dict) else ()):
+            app = apps.setdefault(str(bundle_id), {"bundle_id": str(bundle_id)})
+            if isinstance(entry, dict):
+                app["listed"] = True
+                if entry.get("iTunesMetadata") is not None:
+                    app["itunes_metadata"] = entry["iTunesMetadata"]
         return sorted(apps.values(), key=lambda a: a["bundle_id"])
 
     def describe(self) -> dict[str, Any]:

@@ -2,24 +2,31 @@
 
 A module file under `modules/ios/` or `modules/android/` defines
 
-    ARTIFACT = Artifact(name=..., description=..., kinds=..., backup=[...], fs=[...], tables={...})
+    ARTIFACT = Artifact(name=..., description=..., paths=("/private/var/mobile/Library/SMS/sms.db",),
+                        tables={"message": {"ROWID", "text"}})
     def parse(file: EvidenceFile) -> Iterator[Record]: ...
 
-The runner finds the artifact's files in the acquisition, calls `parse` once per file, and
-fills in each record's module and source. Modules never print, write, or match indicators.
+`paths` are device-path globs (`spyglass.acquisitions.devpath`), declared once for every kind
+of acquisition that keeps device paths; `extra` names files per kind where a kind has none.
+A module that reads the whole acquisition instead of files (`whole="listing"` or `"device"`)
+is given the acquisition itself. The runner finds the files, checks the declared tables,
+calls `parse` once per file, bounds and completes every record. Modules never print, write,
+match indicators, or import a concrete acquisition class.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from spyglass.acquisitions.base import DEVICE_PATH_KINDS
+from spyglass.acquisitions.devpath import DevicePattern
 
 if TYPE_CHECKING:
-    from spyglass.acquisitions.base import EvidenceFile
     from spyglass.records import Record
 
 
@@ -27,28 +34,43 @@ if TYPE_CHECKING:
 class Artifact:
     """What a module reads.
 
-    backup: (domain, relativePath) glob pairs inside an iOS backup's Manifest.db.
-    fs:     device paths (globs, no leading slash) in a full filesystem dump.
-    meta:   files at the root of the acquisition itself (Info.plist, Manifest.db of a backup).
-    paths:  Android paths inside an androidqf / bug report / backup acquisition.
-    tables: tables and the columns the module needs; checked before parse runs, views refused.
+    paths:    device-path globs of the artifact (one dialect, for every kind with device paths).
+    extra:    per kind, names of files inside the acquisition where the kind has no device path.
+    whole:    "listing" (every file with its times) or "device" (device facts, installed apps):
+              the module reads the acquisition itself and `parse` is given it.
+    tables:   tables and the columns the module needs; checked by the runner before `parse`
+              runs, views and virtual tables refused.
+    defining_table: a database without this table does not hold the artifact (not present,
+              rather than an error).
+    kinds:    the kinds the module runs on; by default those of `platform` with device paths,
+              plus those named in `extra`.
     """
 
     name: str
     description: str
-    kinds: frozenset[str]
-    backup: tuple[tuple[str, str], ...] = ()
-    fs: tuple[str, ...] = ()
-    meta: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+    extra: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    whole: str | None = None
     tables: dict[str, set[str]] = field(default_factory=dict)
+    defining_table: str | None = None
+    kinds: frozenset[str] = frozenset()
+    platform: str = "ios"
     os_versions: str = ""
+    patterns: tuple[DevicePattern, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "patterns", tuple(DevicePattern(path) for path in self.paths))
+        if not self.kinds:
+            derived = set(DEVICE_PATH_KINDS[self.platform]) if self.paths or self.whole else set()
+            object.__setattr__(self, "kinds", frozenset(derived | set(self.extra)))
+        if self.whole not in (None, "listing", "device"):
+            raise ValueError(f"{self.name}: whole must be 'listing' or 'device'")
 
 
 @dataclass(frozen=True)
 class Module:
     artifact: Artifact
-    parse: Callable[[EvidenceFile], Iterator[Record]]
+    parse: Callable[[Any], Iterator[Record]]   # an EvidenceFile, or the Acquisition for whole ones
     python_module: ModuleType
 
     @property

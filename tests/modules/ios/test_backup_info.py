@@ -9,6 +9,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import backup_info
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_core import add_apps, itunes_metadata, run_module
 from tests.builders.ios_backup import BackupBuilder
 
@@ -69,7 +70,7 @@ def test_backup_info_corrupt_metadata(tmp_path):
     info["Applications"]["com.example.bad"]["iTunesMetadata"] = b"bplist00garbage"
     (root / "Info.plist").write_bytes(plistlib.dumps(info))
     backup = IOSBackup(root)
-    [file] = backup.find(backup_info.ARTIFACT)
+    [file] = locate(backup_info.ARTIFACT, backup)
     records = list(backup_info.parse(file))
     assert records[1].fields["from_app_store"] is None
     assert records[1].fields["itunes_metadata_error"].startswith("iTunesMetadata: not a valid plist")
@@ -84,7 +85,7 @@ def test_backup_info_corrupt(tmp_path):
     root = BackupBuilder().build(tmp_path / "b")
     (root / "Info.plist").write_bytes(b"<?xml version='1.0'?><plist><dict><key>x")
     backup = IOSBackup(root)   # the backup still opens: the databases are checked
-    [file] = backup.find(backup_info.ARTIFACT)
+    [file] = locate(backup_info.ARTIFACT, backup)
     with pytest.raises(EvidenceError, match=r"^Info\.plist: not a valid plist"):
         list(backup_info.parse(file))
 
@@ -93,4 +94,4 @@ def test_backup_info_missing(tmp_path):
     root = BackupBuilder().build(tmp_path / "b")
     (root / "Info.plist").unlink()
     backup = IOSBackup(root)
-    assert backup.find(backup_info.ARTIFACT) == []
+    assert locate(backup_info.ARTIFACT, backup) == []

@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import chrome_favicons
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import CHROME_DOMAIN, CHROME_FAVICONS_PATH, chrome_favicons_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -66,5 +67,5 @@ def test_chrome_favicons_missing(tmp_path: Path) -> None:
     builder = BackupBuilder()
     builder.add_file(CHROME_DOMAIN, "Library/Preferences/com.google.chrome.ios.plist", b"x")
     backup = IOSBackup(builder.build(tmp_path / "backup"))
-    assert backup.find(chrome_favicons.ARTIFACT) == []
+    assert locate(chrome_favicons.ARTIFACT, backup) == []
     backup.close()

@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import chrome_history
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import CHROME_DOMAIN, CHROME_HISTORY_PATH, chrome_history_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -79,5 +80,5 @@ def test_chrome_history_missing(tmp_path: Path) -> None:
     builder = BackupBuilder()
     builder.add_file(CHROME_DOMAIN, "Library/Preferences/com.google.chrome.ios.plist", b"x")
     backup = IOSBackup(builder.build(tmp_path / "backup"))
-    assert backup.find(chrome_history.ARTIFACT) == []
+    assert locate(chrome_history.ARTIFACT, backup) == []
     backup.close()

@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import firefox_favicons
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import FIREFOX_DOMAIN, FIREFOX_PATH, firefox_browser_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -68,5 +69,5 @@ def test_firefox_favicons_missing(tmp_path: Path) -> None:
     builder = BackupBuilder()
     builder.add_file(FIREFOX_DOMAIN, "Profile.profile/logins.db", b"x")
     backup = IOSBackup(builder.build(tmp_path / "backup"))
-    assert backup.find(firefox_favicons.ARTIFACT) == []
+    assert locate(firefox_favicons.ARTIFACT, backup) == []
     backup.close()

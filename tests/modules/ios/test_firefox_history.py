@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import firefox_history
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import FIREFOX_DOMAIN, FIREFOX_PATH, firefox_browser_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -70,5 +71,5 @@ def test_firefox_history_corrupt(tmp_path: Path) -> None:
 
 def test_firefox_history_missing(tmp_path: Path) -> None:
     backup = IOSBackup(_build(tmp_path, b"x", "AppDomainGroup-group.com.example.other"))
-    assert backup.find(firefox_history.ARTIFACT) == []
+    assert locate(firefox_history.ARTIFACT, backup) == []
     backup.close()

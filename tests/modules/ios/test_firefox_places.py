@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import firefox_places
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import FIREFOX_DOMAIN, FIREFOX_PLACES_PATH, firefox_places_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -110,5 +111,5 @@ def test_firefox_places_garbage(tmp_path: Path) -> None:
 
 def test_firefox_places_missing(tmp_path: Path) -> None:
     backup = IOSBackup(_build(tmp_path, b"x", FIREFOX_DOMAIN, "profile.profile/browser.db"))
-    assert backup.find(firefox_places.ARTIFACT) == []
+    assert locate(firefox_places.ARTIFACT, backup) == []
     backup.close()

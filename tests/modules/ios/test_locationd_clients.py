@@ -65,5 +65,7 @@ def test_locationd_clients_corrupt(builder, backup_dir):
 
 
 def test_locationd_clients_missing(builder, backup_dir):
-    builder.add_file("HomeDomain", PATH, locationd_clients_plist())
+    # The mobile user's Library/Caches/locationd/clients.plist is a place it is read from too
+    # (filesystem dumps keep one there): a file of another name is not it.
+    builder.add_file("HomeDomain", "Library/Caches/locationd/clients.plist.bak", locationd_clients_plist())
     assert run_module(builder.build(backup_dir), module) == []

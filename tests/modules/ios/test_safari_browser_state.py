@@ -12,6 +12,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import safari_browser_state
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import (
     BROWSER_STATE_PATH,
     SAFARI_APP_DOMAIN,
@@ -131,5 +132,5 @@ def test_safari_browser_state_missing(tmp_path: Path) -> None:
     builder = BackupBuilder()
     builder.add_file("HomeDomain", "Library/Safari/History.db", b"x")
     backup = IOSBackup(builder.build(tmp_path / "backup"))
-    assert backup.find(safari_browser_state.ARTIFACT) == []
+    assert locate(safari_browser_state.ARTIFACT, backup) == []
     backup.close()

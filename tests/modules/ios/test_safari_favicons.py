@@ -12,6 +12,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import safari_favicons
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import (
     SAFARI_APP_DOMAIN,
     SAFARI_DOMAIN,
@@ -119,5 +120,5 @@ def test_safari_favicons_missing(tmp_path: Path) -> None:
     builder = BackupBuilder()
     builder.add_file(SAFARI_DOMAIN, "Library/Image Cache/Touch Icons/TouchIconCacheSettings.db", b"x")
     backup = IOSBackup(builder.build(tmp_path / "backup"))
-    assert backup.find(safari_favicons.ARTIFACT) == []
+    assert locate(safari_favicons.ARTIFACT, backup) == []
     backup.close()

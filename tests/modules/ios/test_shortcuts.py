@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import shortcuts
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import (
     SHORTCUTS_PATH,
     shortcut_actions_blob,
@@ -98,5 +99,5 @@ def test_shortcuts_missing(tmp_path: Path) -> None:
     builder = BackupBuilder()
     builder.add_file("HomeDomain", "Library/Safari/History.db", b"x")
     backup = IOSBackup(builder.build(tmp_path / "backup"))
-    assert backup.find(shortcuts.ARTIFACT) == []
+    assert locate(shortcuts.ARTIFACT, backup) == []
     backup.close()

@@ -7,6 +7,7 @@ import pytest
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import tcc as module
 from spyglass.records import Observable
+from spyglass.runner import locate, parse_file
 from tests.builders.ios_artifacts_system import TCC_SCHEMA_V3, tcc_db_v2, tcc_db_v3
 from tests.builders.sqlite import build_sqlite
 from tests.conftest import run_module
@@ -68,8 +69,8 @@ def test_tcc_view_refused(builder, backup_dir):
     with pytest.raises(EvidenceError, match="view"):
         from spyglass.acquisitions.ios_backup import IOSBackup
         opened = IOSBackup(backup)
-        (file,) = opened.find(module.ARTIFACT)
-        list(module.parse(file))
+        (file,) = locate(module.ARTIFACT, opened)
+        list(parse_file(module.ARTIFACT, module.parse, file))
 
 
 def test_tcc_missing(builder, backup_dir):

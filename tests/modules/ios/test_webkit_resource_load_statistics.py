@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import webkit_resource_load_statistics
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import OBSERVATIONS_PATH, observations_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -71,5 +72,5 @@ def test_webkit_resource_load_statistics_corrupt(tmp_path: Path) -> None:
 
 def test_webkit_resource_load_statistics_missing(tmp_path: Path) -> None:
     backup = IOSBackup(_build(tmp_path, "HomeDomain", "Library/Safari/History.db", b"x"))
-    assert backup.find(webkit_resource_load_statistics.ARTIFACT) == []
+    assert locate(webkit_resource_load_statistics.ARTIFACT, backup) == []
     backup.close()

@@ -11,6 +11,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import webkit_session_resource_log
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import (
     RESOURCE_LOG_PATH,
     RESOURCE_LOG_PATH_LEGACY,
@@ -83,5 +84,5 @@ def test_webkit_session_resource_log_corrupt(tmp_path: Path) -> None:
 
 def test_webkit_session_resource_log_missing(tmp_path: Path) -> None:
     backup = IOSBackup(_build(tmp_path, [("HomeDomain", "Library/Safari/History.db", b"x")]))
-    assert backup.find(webkit_session_resource_log.ARTIFACT) == []
+    assert locate(webkit_session_resource_log.ARTIFACT, backup) == []
     backup.close()

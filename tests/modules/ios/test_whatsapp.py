@@ -12,6 +12,7 @@ from spyglass.errors import EvidenceError
 from spyglass.modules.ios import whatsapp
 from spyglass.modules.ios.whatsapp import jid_phone
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import WHATSAPP_CHAT_PATH, WHATSAPP_DOMAIN, whatsapp_chat_storage_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -95,5 +96,5 @@ def test_whatsapp_corrupt(tmp_path: Path) -> None:
 
 def test_whatsapp_missing(tmp_path: Path) -> None:
     backup = IOSBackup(_build(tmp_path, b"x", "AppDomainGroup-group.com.example.other"))
-    assert backup.find(whatsapp.ARTIFACT) == []
+    assert locate(whatsapp.ARTIFACT, backup) == []
     backup.close()

@@ -10,6 +10,7 @@ from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.errors import EvidenceError
 from spyglass.modules.ios import whatsapp_contacts
 from spyglass.records import Observable
+from spyglass.runner import locate
 from tests.builders.ios_artifacts_web import WHATSAPP_CONTACTS_PATH, WHATSAPP_DOMAIN, whatsapp_contacts_db
 from tests.builders.ios_backup import BackupBuilder
 from tests.conftest import run_module
@@ -63,5 +64,5 @@ def test_whatsapp_contacts_missing(tmp_path: Path) -> None:
     builder = BackupBuilder()
     builder.add_file(WHATSAPP_DOMAIN, "Media/Profile/x.jpg", b"x")
     backup = IOSBackup(builder.build(tmp_path / "backup"))
-    assert backup.find(whatsapp_contacts.ARTIFACT) == []
+    assert locate(whatsapp_contacts.ARTIFACT, backup) == []
     backup.close()

@@ -17,8 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, EvidenceFile
-from spyglass.acquisitions.ios_backup import IOSBackup
+from spyglass.acquisitions.base import IOS_BACKUP, Acquisition
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
@@ -29,8 +28,8 @@ from spyglass.timestamps import to_utc
 ARTIFACT = Artifact(
     name="backup_info",
     description="Device facts and installed applications",
+    whole="device",
     kinds=frozenset({IOS_BACKUP}),
-    meta=("Info.plist",),
     os_versions="iOS 10-18",
 )
 
@@ -38,14 +37,11 @@ APP_STORE = "com.apple.AppStore"
 TESTFLIGHT = "com.apple.TestFlight"
 
 
-def parse(file: EvidenceFile) -> Iterator[Record]:
-    backup = file.acquisition
-    if not isinstance(backup, IOSBackup):
-        return
-    if "Info.plist" in backup.meta_errors:
-        raise EvidenceError(backup.meta_errors["Info.plist"])
-    device = backup.device
-    backup_date = backup.info.get("Last Backup Date")
+def parse(acquisition: Acquisition) -> Iterator[Record]:
+    if acquisition.device_error is not None:
+        raise EvidenceError(acquisition.device_error)
+    device = acquisition.device
+    backup_date = acquisition.facts.get("backup_date")
     yield Record(
         timestamp=to_utc(backup_date) if isinstance(backup_date, datetime) else None,
         timestamp_desc="backup made",
@@ -53,24 +49,18 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
                 f"({device.get('build', '?')}) named {device.get('name', '?')!r}",
         fields={"record_type": "device", **{k: v for k, v in device.items() if k != "backup_date"},
                 "backup_date": device.get("backup_date"),
-                "itunes_version": backup.info.get("iTunes Version")},
-        source="Info.plist",
+                "itunes_version": acquisition.facts.get("itunes_version")},
+        source=acquisition.whole_source("device") or "",
     )
-    details = backup.info.get("Applications")
-    details = details if isinstance(details, dict) else {}
-    apps = {app["bundle_id"]: app for app in backup.installed_apps()}
-    for bundle_id in details:
-        apps.setdefault(str(bundle_id), {"bundle_id": str(bundle_id)})
-    for bundle_id in sorted(apps):
-        entry = details.get(bundle_id)
-        yield _app_record(apps[bundle_id], entry if isinstance(entry, dict) else None)
+    for app in acquisition.installed_apps():
+        yield _app_record(app)
 
 
-def _app_record(app: dict[str, Any], entry: dict[str, Any] | None) -> Record:
+def _app_record(app: dict[str, Any]) -> Record:
     bundle_id = app["bundle_id"]
-    metadata, problem = _itunes_metadata(entry)
+    metadata, problem = _itunes_metadata(app.get("itunes_metadata"))
     source_app = metadata.get("sourceApp") if isinstance(metadata.get("sourceApp"), str) else None
-    if entry is None:
+    if not app.get("listed"):
         from_app_store = None           # Info.plist says nothing of this app
     elif not metadata:
         from_app_store = False if problem is None else None
@@ -111,8 +101,7 @@ def _app_record(app: dict[str, Any], entry: dict[str, Any] | None) -> Record:
     )
 
 
-def _itunes_metadata(entry: dict[str, Any] | None) -> tuple[dict[str, Any], str | None]:
-    blob = entry.get("iTunesMetadata") if entry else None
+def _itunes_metadata(blob: Any) -> tuple[dict[str, Any], str | None]:
     if blob is None:
         return {}, None
     if isinstance(blob, dict):

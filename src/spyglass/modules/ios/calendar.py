@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
@@ -32,9 +32,7 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="calendar",
     description="Calendar events and invitations",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/Calendar/Calendar.sqlitedb"),),
-    fs=("private/var/mobile/Library/Calendar/Calendar.sqlitedb",),
+    paths=('/private/var/mobile/Library/Calendar/Calendar.sqlitedb',),
     tables={"CalendarItem": {"ROWID", "summary", "start_date"}},
     os_versions="iOS 12-18",
 )

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.modules.ios.sms import handle_observables
 from spyglass.records import Record, iso_utc, observables
@@ -28,9 +28,7 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="call_history",
     description="Phone, FaceTime and app calls",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/CallHistoryDB/CallHistory.storedata"),),
-    fs=("private/var/mobile/Library/CallHistoryDB/CallHistory.storedata",),
+    paths=('/private/var/mobile/Library/CallHistoryDB/CallHistory.storedata',),
     tables={"ZCALLRECORD": {"Z_PK", "ZDATE", "ZADDRESS"}},
     os_versions="iOS 12-18",
 )

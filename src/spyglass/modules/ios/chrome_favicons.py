@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import webkit_time
@@ -21,9 +21,7 @@ from spyglass.timestamps import webkit_time
 ARTIFACT = Artifact(
     name="chrome_favicons",
     description="Chrome for iOS favicons of visited pages",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("AppDomain-com.google.chrome.ios", "Library/Application Support/Google/Chrome/*/Favicons"),),
-    fs=("private/var/mobile/Containers/Data/Application/*/Library/Application Support/Google/Chrome/*/Favicons",),
+    paths=('/private/var/mobile/Containers/Data/Application/{com.google.chrome.ios}/Library/Application Support/Google/Chrome/*/Favicons',),
     tables={"icon_mapping": {"id", "page_url", "icon_id"}, "favicons": {"id", "url"}},
     os_versions="iOS 12-18",
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables, text_field
@@ -26,9 +26,7 @@ from spyglass.timestamps import webkit_time
 ARTIFACT = Artifact(
     name="chrome_history",
     description="Chrome for iOS browsing history",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("AppDomain-com.google.chrome.ios", "Library/Application Support/Google/Chrome/*/History"),),
-    fs=("private/var/mobile/Containers/Data/Application/*/Library/Application Support/Google/Chrome/*/History",),
+    paths=('/private/var/mobile/Containers/Data/Application/{com.google.chrome.ios}/Library/Application Support/Google/Chrome/*/History',),
     tables={"urls": {"id", "url"}, "visits": {"id", "url", "visit_time"}},
     os_versions="iOS 12-18",
 )

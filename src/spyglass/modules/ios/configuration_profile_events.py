@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
@@ -28,10 +28,7 @@ from spyglass.timestamps import to_utc
 ARTIFACT = Artifact(
     name="configuration_profile_events",
     description="Configuration profile install and removal events",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles",
-             "Library/ConfigurationProfiles/MCProfileEvents.plist"),),
-    fs=("private/var/containers/Shared/SystemGroup/*/Library/ConfigurationProfiles/MCProfileEvents.plist",),
+    paths=('/private/var/containers/Shared/SystemGroup/{systemgroup.com.apple.configurationprofiles}/Library/ConfigurationProfiles/MCProfileEvents.plist',),
     os_versions="iOS 12-18",
 )
 

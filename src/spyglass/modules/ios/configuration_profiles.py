@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
 from spyglass.timestamps import to_utc
@@ -29,10 +29,7 @@ from spyglass.timestamps import to_utc
 ARTIFACT = Artifact(
     name="configuration_profiles",
     description="Installed configuration profiles",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles",
-             "Library/ConfigurationProfiles/profile-*.stub"),),
-    fs=("private/var/containers/Shared/SystemGroup/*/Library/ConfigurationProfiles/profile-*.stub",),
+    paths=('/private/var/containers/Shared/SystemGroup/{systemgroup.com.apple.configurationprofiles}/Library/ConfigurationProfiles/profile-*.stub',),
     os_versions="iOS 12-18",
 )
 

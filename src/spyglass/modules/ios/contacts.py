@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
@@ -25,9 +25,7 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="contacts",
     description="Address book contacts",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/AddressBook/AddressBook.sqlitedb"),),
-    fs=("private/var/mobile/Library/AddressBook/AddressBook.sqlitedb",),
+    paths=('/private/var/mobile/Library/AddressBook/AddressBook.sqlitedb',),
     tables={"ABPerson": {"ROWID", "First", "Last"},
             "ABMultiValue": {"record_id", "property", "value"}},
     os_versions="iOS 12-18",

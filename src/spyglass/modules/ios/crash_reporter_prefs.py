@@ -19,18 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record
 
 ARTIFACT = Artifact(
     name="crash_reporter_prefs",
     description="Crash reporter preferences",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("RootDomain", "Library/Preferences/com.apple.CrashReporter.plist"),
-            ("HomeDomain", "Library/Preferences/com.apple.CrashReporter.plist")),
-    fs=("private/var/root/Library/Preferences/com.apple.CrashReporter.plist",
-        "private/var/mobile/Library/Preferences/com.apple.CrashReporter.plist"),
+    paths=('/private/var/root/Library/Preferences/com.apple.CrashReporter.plist',
+           '/private/var/mobile/Library/Preferences/com.apple.CrashReporter.plist'),
     os_versions="iOS 14-18",
 )
 

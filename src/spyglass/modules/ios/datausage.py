@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
 from spyglass.timestamps import apple_time
@@ -26,11 +26,8 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="datausage",
     description="Network use per process",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("WirelessDomain", "Library/Databases/DataUsage.sqlite"),
-            ("WirelessDomain", "Library/Databases/DataUsage-watch.sqlite")),
-    fs=("private/var/wireless/Library/Databases/DataUsage.sqlite",
-        "private/var/wireless/Library/Databases/DataUsage-watch.sqlite"),
+    paths=('/private/var/wireless/Library/Databases/DataUsage.sqlite',
+           '/private/var/wireless/Library/Databases/DataUsage-watch.sqlite'),
     tables={"ZPROCESS": {"Z_PK", "ZPROCNAME"}, "ZLIVEUSAGE": {"Z_PK"}},
     os_versions="iOS 12-18",
 )

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
-from spyglass.modules.ios import firefox_history
+from spyglass.modules.ios._locations import firefox_profile_paths
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
 
 ARTIFACT = Artifact(
     name="firefox_favicons",
     description="Firefox for iOS favicons of visited pages",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=firefox_history.BACKUP_PATHS,
-    fs=firefox_history.FS_PATHS,
+    paths=firefox_profile_paths('browser.db'),
     tables={"favicons": {"id", "url", "date"}},
     os_versions="iOS 9-17",
 )

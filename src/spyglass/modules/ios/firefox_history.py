@@ -17,31 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
+from spyglass.modules.ios._locations import firefox_profile_paths
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
-
-FIREFOX_GROUPS = "AppDomainGroup-group.org.mozilla.ios.*"   # Firefox, FirefoxBeta, Fennec, Fennec.enterprise
-FIREFOX_GROUPS_FS = "private/var/mobile/Containers/Shared/AppGroup/*"
-PROFILE_FOLDERS = ("Profile.profile", "profile.profile")    # both spellings are seen in backups
-
-
-def firefox_paths(file_name: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """The backup (domain, path) globs and filesystem globs of a file in a Firefox for iOS profile."""
-    return (tuple((FIREFOX_GROUPS, f"{folder}/{file_name}") for folder in PROFILE_FOLDERS),
-            tuple(f"{FIREFOX_GROUPS_FS}/{folder}/{file_name}" for folder in PROFILE_FOLDERS))
-
-
-BACKUP_PATHS, FS_PATHS = firefox_paths("browser.db")
 
 ARTIFACT = Artifact(
     name="firefox_history",
     description="Firefox for iOS browsing history",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=BACKUP_PATHS,
-    fs=FS_PATHS,
+    paths=firefox_profile_paths('browser.db'),
     tables={"history": {"id", "url"}, "visits": {"siteID", "date"}},
     os_versions="iOS 9-17",
 )

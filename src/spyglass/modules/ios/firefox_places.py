@@ -24,21 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
-from spyglass.modules.ios.firefox_history import firefox_paths
+from spyglass.modules.ios._locations import firefox_profile_paths
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
-
-BACKUP_PATHS, FS_PATHS = firefox_paths("places.db")
 
 ARTIFACT = Artifact(
     name="firefox_places",
     description="Firefox for iOS browsing history (places.db)",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=BACKUP_PATHS,
-    fs=FS_PATHS,
+    paths=firefox_profile_paths('places.db'),
     tables={"moz_places": {"id", "url"}, "moz_historyvisits": {"place_id", "visit_date"}},
     os_versions="iOS 15-18",
 )

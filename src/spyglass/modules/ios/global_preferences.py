@@ -14,16 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record
 
 ARTIFACT = Artifact(
     name="global_preferences",
     description="Global preferences (Lockdown Mode, locale)",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/Preferences/.GlobalPreferences.plist"),),
-    fs=("private/var/mobile/Library/Preferences/.GlobalPreferences.plist",),
+    paths=('/private/var/mobile/Library/Preferences/.GlobalPreferences.plist',),
     os_versions="iOS 12-18",
 )
 

@@ -18,20 +18,17 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, scalar_field, text_field
 from spyglass.timestamps import apple_time, to_utc
 
 ARTIFACT = Artifact(
     name="idstatuscache",
     description="iMessage and FaceTime account lookups",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/Preferences/com.apple.identityservices.idstatuscache.plist"),
-            ("HomeDomain", "Library/IdentityServices/idstatuscache.plist")),
-    fs=("private/var/mobile/Library/Preferences/com.apple.identityservices.idstatuscache.plist",
-        "private/var/mobile/Library/IdentityServices/idstatuscache.plist"),
+    paths=('/private/var/mobile/Library/Preferences/com.apple.identityservices.idstatuscache.plist',
+           '/private/var/mobile/Library/IdentityServices/idstatuscache.plist'),
     os_versions="iOS 12-18",
 )
 
@@ -47,13 +44,23 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
         if not isinstance(accounts, dict):
             continue
         for account, lookup in accounts.items():
-            yield _record(str(service), str(account)[:MAX_ACCOUNT_CHARS], lookup if isinstance(lookup, dict) else {})
+            yield _record(_key_text(service), _key_text(account), lookup if isinstance(lookup, dict) else {})
+
+
+def _key_text(key: Any) -> str:
+    # Keys are strings; a binary plist may also key by data, a number or a date.
+    text = text_field(key, MAX_ACCOUNT_CHARS)
+    return text if text is not None else str(key)[:MAX_ACCOUNT_CHARS]
 
 
 def _record(service: str, account: str, lookup: dict[str, Any]) -> Record:
+    # Only scalars are kept: a plist value may be a structure of shared references, tiny on
+    # disk and exponential once formatted into the message or written.
     raw_date = lookup.get("LookupDate")
+    if not isinstance(raw_date, datetime):
+        raw_date = scalar_field(raw_date, MAX_ACCOUNT_CHARS)
     looked_up = to_utc(raw_date) if isinstance(raw_date, datetime) else apple_time(raw_date)
-    status = lookup.get("IDStatus")
+    status = scalar_field(lookup.get("IDStatus"), MAX_ACCOUNT_CHARS)
     scheme, _, address = account.partition(":") if ":" in account else ("", "", account)
     clean = address.replace("\x00", "").strip()
     kind = "email" if scheme.lower() == "mailto" or "@" in clean else "phone" if scheme.lower() == "tel" else None

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.modules.ios.sms import handle_observables
 from spyglass.records import Record, iso_utc, observables
@@ -30,9 +30,7 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="interaction_c",
     description="CoreDuet interactions (contacts and apps)",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/CoreDuet/People/interactionC.db"),),
-    fs=("private/var/mobile/Library/CoreDuet/People/interactionC.db",),
+    paths=('/private/var/mobile/Library/CoreDuet/People/interactionC.db',),
     tables={"ZINTERACTIONS": {"Z_PK", "ZSTARTDATE", "ZBUNDLEID"},
             "ZCONTACTS": {"Z_PK", "ZIDENTIFIER"}},
     os_versions="iOS 12-17",

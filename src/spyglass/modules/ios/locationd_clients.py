@@ -21,18 +21,16 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Record, iso_utc, observables, scalar_field
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
     name="locationd_clients",
     description="Apps and programs that used location services",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("RootDomain", "Library/Caches/locationd/clients.plist"),),
-    fs=("private/var/root/Library/Caches/locationd/clients.plist",
-        "private/var/mobile/Library/Caches/locationd/clients.plist"),
+    paths=('/private/var/root/Library/Caches/locationd/clients.plist',
+           '/private/var/mobile/Library/Caches/locationd/clients.plist'),
     os_versions="iOS 12-16",
 )
 
@@ -64,8 +62,11 @@ def client_identity(key: str) -> tuple[str, str | None, str | None]:
 
 
 def _record(key: str, values: dict[str, Any]) -> Record:
+    # Only scalars are kept: a plist value may be a structure of shared references, tiny on
+    # disk and exponential once written.
     client, key_bundle_id, key_path = client_identity(key)
-    times = {name: apple_time(values.get(name)) for name in TIME_KEYS if name in values}
+    raw = {name: scalar_field(values[name], MAX_TEXT) for name in TIME_KEYS if name in values}
+    times = {name: apple_time(value) for name, value in raw.items()}
     latest = max((t for t in times.values() if t), default=None)
     text = {name: values[name][:MAX_TEXT] for name in TEXT_KEYS if isinstance(values.get(name), str)}
     bundle_id = text.get("BundleId") or key_bundle_id
@@ -74,6 +75,7 @@ def _record(key: str, values: dict[str, Any]) -> Record:
              if p and p.startswith("/")]
     program = PurePosixPath(executable).name if executable else None
     authorized = values.get("Authorized")
+    authorization = scalar_field(values.get("Authorization"))
     return Record(
         timestamp=latest,
         timestamp_desc="location use last recorded",
@@ -86,10 +88,10 @@ def _record(key: str, values: dict[str, Any]) -> Record:
             "executable": executable,
             "registered": text.get("Registered") or None,
             "authorized": authorized if isinstance(authorized, bool) else None,
-            "authorization": values.get("Authorization") if isinstance(values.get("Authorization"), int) else None,
+            "authorization": authorization if isinstance(authorization, int) else None,
             "location_time_stopped": iso_utc(times.get("LocationTimeStopped")),
             "times": {name: iso_utc(moment) for name, moment in times.items()},
-            "raw_times": {name: values.get(name) for name in times if not times[name]},
+            "raw_times": {name: raw[name] for name in times if not times[name]},
         },
         observables=observables(("app_id", bundle_id), *(("file_path", p) for p in paths),
                                 ("process", program)),

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
@@ -27,9 +27,7 @@ from spyglass.timestamps import to_utc
 ARTIFACT = Artifact(
     name="os_analytics_ad_daily",
     description="Per-process network use baseline (osanalytics addaily)",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist"),),
-    fs=("private/var/mobile/Library/Preferences/com.apple.osanalytics.addaily.plist",),
+    paths=('/private/var/mobile/Library/Preferences/com.apple.osanalytics.addaily.plist',),
     os_versions="iOS 14-16",
 )
 

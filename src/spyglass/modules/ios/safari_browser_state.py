@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.extract import extract
 from spyglass.limits import MAX_PLIST_BYTES
@@ -35,11 +35,8 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="safari_browser_state",
     description="Safari open tabs and their back/forward history",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/Safari/BrowserState.db"),
-            ("AppDomain-com.apple.mobilesafari", "Library/Safari/BrowserState.db")),
-    fs=("private/var/mobile/Library/Safari/BrowserState.db",
-        "private/var/mobile/Containers/Data/Application/*/Library/Safari/BrowserState.db"),
+    paths=('/private/var/mobile/Library/Safari/BrowserState.db',
+           '/private/var/mobile/Containers/Data/Application/{com.apple.mobilesafari}/Library/Safari/BrowserState.db'),
     tables={"tabs": {"uuid", "url", "title", "last_viewed_time"}},
     os_versions="iOS 11-18",
 )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import apple_time
@@ -30,9 +30,8 @@ FAVICONS_PATH = "Library/Image Cache/Favicons/Favicons.db"
 ARTIFACT = Artifact(
     name="safari_favicons",
     description="Safari favicons of visited pages, and rejected icons",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", FAVICONS_PATH), ("AppDomain-com.apple.mobilesafari", FAVICONS_PATH)),
-    fs=(f"private/var/mobile/{FAVICONS_PATH}", f"private/var/mobile/Containers/Data/Application/*/{FAVICONS_PATH}"),
+    paths=('/private/var/mobile/Library/Image Cache/Favicons/Favicons.db',
+           '/private/var/mobile/Containers/Data/Application/{com.apple.mobilesafari}/Library/Image Cache/Favicons/Favicons.db'),
     tables={"page_url": {"url", "uuid"}, "icon_info": {"uuid", "url", "timestamp"}},
     os_versions="iOS 12-18",
 )

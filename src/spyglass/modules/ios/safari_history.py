@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
@@ -25,13 +25,9 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="safari_history",
     description="Safari visits and redirects",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/Safari/History.db"),
-            ("HomeDomain", "Library/Safari/Profiles/*/History.db"),
-            ("AppDomain-com.apple.mobilesafari", "Library/Safari/History.db")),
-    fs=("private/var/mobile/Library/Safari/History.db",
-        "private/var/mobile/Library/Safari/Profiles/*/History.db",
-        "private/var/mobile/Containers/Data/Application/*/Library/Safari/History.db"),
+    paths=('/private/var/mobile/Library/Safari/History.db',
+           '/private/var/mobile/Library/Safari/Profiles/*/History.db',
+           '/private/var/mobile/Containers/Data/Application/{com.apple.mobilesafari}/Library/Safari/History.db'),
     tables={"history_items": {"id", "url"}, "history_visits": {"id", "history_item", "visit_time"}},
     os_versions="iOS 12-18",
 )

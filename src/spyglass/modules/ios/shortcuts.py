@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
@@ -29,9 +29,7 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="shortcuts",
     description="Shortcuts app automations and the URLs their actions use",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/Shortcuts/Shortcuts.sqlite"),),
-    fs=("private/var/mobile/Library/Shortcuts/Shortcuts.sqlite",),
+    paths=('/private/var/mobile/Library/Shortcuts/Shortcuts.sqlite',),
     tables={"ZSHORTCUT": {"Z_PK", "ZNAME"}},
     os_versions="iOS 12-18",
 )

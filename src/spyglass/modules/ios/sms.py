@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
@@ -26,9 +26,7 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="sms",
     description="SMS, iMessage and RCS messages",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/SMS/sms.db"),),
-    fs=("private/var/mobile/Library/SMS/sms.db",),
+    paths=('/private/var/mobile/Library/SMS/sms.db',),
     tables={"message": {"ROWID", "date", "handle_id"}, "handle": {"ROWID", "id"}},
     os_versions="iOS 10-18",
 )

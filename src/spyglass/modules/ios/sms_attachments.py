@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.errors import NotPresent
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.modules.ios.sms import handle_observables
@@ -27,11 +26,11 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="sms_attachments",
     description="Files sent and received in Messages",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/SMS/sms.db"),),
-    fs=("private/var/mobile/Library/SMS/sms.db",),
+    paths=('/private/var/mobile/Library/SMS/sms.db',),
     tables={"attachment": {"ROWID", "filename"},
             "message_attachment_join": {"message_id", "attachment_id"}},
+    # An sms.db without an attachment table holds no attachments: not present, not an error.
+    defining_table="attachment",
     os_versions="iOS 10-18",
 )
 
@@ -41,12 +40,7 @@ MOBILE_HOME = "/private/var/mobile"
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    db = file.acquisition.sqlite(file)
-    if not db.defines("attachment"):
-        # An sms.db without an `attachment` table simply has no attachments: not present, not
-        # an error. A view of that name does count as defined, so require() refuses it below.
-        raise NotPresent(f"{file.source}: no attachment table")
-    db.require(ARTIFACT.tables)
+    db = file.sqlite()
     present = db.columns("attachment")
     selected = ", ".join(f'a."{c}" AS "{c}"' for c in ATTACHMENT_COLUMNS if c in present)
     message_columns = db.columns("message")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
 from spyglass.timestamps import unix_time
@@ -26,9 +26,7 @@ from spyglass.timestamps import unix_time
 ARTIFACT = Artifact(
     name="tcc",
     description="Privacy permissions granted to apps and programs",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", "Library/TCC/TCC.db"),),
-    fs=("private/var/mobile/Library/TCC/TCC.db",),
+    paths=('/private/var/mobile/Library/TCC/TCC.db',),
     tables={"access": {"service", "client", "client_type"}},
     os_versions="iOS 12-18",
 )

@@ -19,9 +19,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.acquisitions.ios_backup import CONTAINER_DOMAINS
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
+from spyglass.modules.ios._locations import in_every_container
 from spyglass.records import Record, iso_utc, observables
 from spyglass.sqlite import Database
 from spyglass.timestamps import unix_time
@@ -31,13 +31,7 @@ DB_PATH = "Library/WebKit/WebsiteData/ResourceLoadStatistics/observations.db"
 ARTIFACT = Artifact(
     name="webkit_resource_load_statistics",
     description="WebKit resource load statistics: domains seen, redirects, third-party loads",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", DB_PATH), *((domain, f"*{DB_PATH}") for domain in CONTAINER_DOMAINS)),
-    fs=(f"private/var/mobile/{DB_PATH}",
-        f"private/var/mobile/Containers/Data/Application/*/{DB_PATH}",
-        f"private/var/mobile/Containers/Data/Application/*/SystemData/com.apple.SafariViewService/{DB_PATH}",
-        f"private/var/mobile/Containers/Shared/AppGroup/*/{DB_PATH}",
-        f"private/var/containers/Data/System/*/{DB_PATH}"),
+    paths=(f"/private/var/mobile/{DB_PATH}", *in_every_container(f"**/{DB_PATH}")),
     tables={"ObservedDomains": {"domainID", "registrableDomain", "lastSeen"}},
     os_versions="iOS 13-18",
 )

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
-from spyglass.acquisitions.ios_backup import CONTAINER_DOMAINS
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import url_host
 from spyglass.modules import Artifact
+from spyglass.modules.ios._locations import in_every_container
 from spyglass.records import Record, iso_utc, observables
 from spyglass.timestamps import to_utc, unix_time
 
@@ -36,17 +36,10 @@ LOG_NAME = "full_browsing_session_resourceLog.plist"
 ARTIFACT = Artifact(
     name="webkit_session_resource_log",
     description="WebKit resource load statistics log: sites loaded and redirects between them",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("HomeDomain", f"Library/WebKit/WebsiteData/*{LOG_NAME}"),
-            ("HomeDomain", f"Library/WebClips/*/Storage/{LOG_NAME}"),
-            *((domain, f"*Library/WebKit/WebsiteData/*{LOG_NAME}") for domain in CONTAINER_DOMAINS)),
-    fs=(f"private/var/mobile/Library/WebKit/WebsiteData/ResourceLoadStatistics/{LOG_NAME}",
-        f"private/var/mobile/Library/WebKit/WebsiteData/{LOG_NAME}",
-        f"private/var/mobile/Library/WebClips/*/Storage/{LOG_NAME}",
-        f"private/var/mobile/Containers/Data/Application/*/Library/WebKit/WebsiteData/ResourceLoadStatistics/{LOG_NAME}",
-        f"private/var/mobile/Containers/Data/Application/*/SystemData/com.apple.SafariViewService/Library/WebKit/WebsiteData/{LOG_NAME}",
-        f"private/var/mobile/Containers/Data/Application/*/SystemData/com.apple.SafariViewService/Library/WebKit/WebsiteData/ResourceLoadStatistics/{LOG_NAME}",
-        f"private/var/containers/Data/System/*/Library/WebKit/WebsiteData/ResourceLoadStatistics/{LOG_NAME}"),
+    # iOS 11 kept the log in WebsiteData/, iOS 12+ in WebsiteData/ResourceLoadStatistics/.
+    paths=(f"/private/var/mobile/Library/WebKit/WebsiteData/**/{LOG_NAME}",
+           f"/private/var/mobile/Library/WebClips/*/Storage/{LOG_NAME}",
+           *in_every_container(f"**/Library/WebKit/WebsiteData/**/{LOG_NAME}")),
     os_versions="iOS 11-18",
 )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables, text_field
@@ -30,10 +30,8 @@ from spyglass.timestamps import apple_time
 ARTIFACT = Artifact(
     name="whatsapp",
     description="WhatsApp messages",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("AppDomainGroup-group.net.whatsapp.WhatsApp.shared", "ChatStorage.sqlite"),
-            ("AppDomainGroup-group.net.whatsapp.WhatsAppSMB.shared", "ChatStorage.sqlite")),
-    fs=("private/var/mobile/Containers/Shared/AppGroup/*/ChatStorage.sqlite",),
+    paths=('/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsApp.shared}/ChatStorage.sqlite',
+           '/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsAppSMB.shared}/ChatStorage.sqlite'),
     tables={"ZWAMESSAGE": {"Z_PK", "ZMESSAGEDATE"}},
     os_versions="iOS 10-18",
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, EvidenceFile
+from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
 from spyglass.modules.ios.whatsapp import jid_phone
@@ -23,10 +23,8 @@ from spyglass.records import Record, observables, text_field
 ARTIFACT = Artifact(
     name="whatsapp_contacts",
     description="WhatsApp contacts",
-    kinds=frozenset({IOS_BACKUP, IOS_FS}),
-    backup=(("AppDomainGroup-group.net.whatsapp.WhatsApp.shared", "ContactsV2.sqlite"),
-            ("AppDomainGroup-group.net.whatsapp.WhatsAppSMB.shared", "ContactsV2.sqlite")),
-    fs=("private/var/mobile/Containers/Shared/AppGroup/*/ContactsV2.sqlite",),
+    paths=('/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsApp.shared}/ContactsV2.sqlite',
+           '/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsAppSMB.shared}/ContactsV2.sqlite'),
     tables={"ZWAADDRESSBOOKCONTACT": {"Z_PK"}},
     os_versions="iOS 12-18",
 )
