@@ -77,6 +77,11 @@ def text_field(value: Any, limit: int = MAX_FIELD_CHARS) -> str | None:
     return value[:limit] if isinstance(value, str) else None
 
 
+def flag(value: Any) -> bool | None:
+    """A yes/no column or key from evidence: None when absent, else its truth."""
+    return None if value is None else bool(value)
+
+
 def scalar_field(value: Any, limit: int = MAX_FIELD_CHARS) -> str | int | float | bool | None:
     """A single value from evidence as a message or a scalar field may show it: None, bool, a
     bounded int or float kept; text through `text_field`; anything else (a list, a dict: shared

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, KINDS, Acquisition
+from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, KINDS, SYSDIAGNOSE, Acquisition
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.acquisitions.ios_fs import IOSFilesystem
+from spyglass.acquisitions.sysdiagnose import Sysdiagnose
 from spyglass.errors import SpyglassError
 
 # Probed in this order: a backup's layout is the most specific, a dump's the least.
-ACQUISITION_CLASSES: dict[str, type[Acquisition]] = {IOS_BACKUP: IOSBackup, IOS_FS: IOSFilesystem}
+ACQUISITION_CLASSES: dict[str, type[Acquisition]] = {
+    IOS_BACKUP: IOSBackup, SYSDIAGNOSE: Sysdiagnose, IOS_FS: IOSFilesystem}
 
 
 def _backup_folders_below(path: Path) -> list[Path]:
@@ -38,7 +40,8 @@ def detect(path: Path) -> tuple[str, Path]:
             raise SpyglassError(f"{path} holds {len(backups)} iOS backups ({names}); name one of them")
     raise SpyglassError(
         f"{path}: not a recognised acquisition. spyglass reads iOS backups (a folder with Manifest.db "
-        "and Info.plist) and iOS filesystem dumps (a folder, .tar or .zip holding private/var); "
+        "and Info.plist), sysdiagnose archives, and iOS filesystem dumps (a folder, .tar or .zip "
+        "holding private/var); "
         "use --kind to say what it is")
 
 
