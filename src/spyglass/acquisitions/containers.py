@@ -10,6 +10,7 @@ read. Member paths are POSIX, relative to the container's root, without a leadin
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import tarfile
@@ -18,7 +19,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
+from spyglass.acquisitions.gzindex import IndexedGzip
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_CONTAINER_MEMBERS, MAX_DECOMPRESSED_BYTES, MAX_TREE_DEPTH
 
@@ -221,9 +224,19 @@ class TarContainer(Container):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        self._raw: BinaryIO | None = None
         try:
-            self._tar = tarfile.open(path, mode="r:*")  # noqa: SIM115 - held open until close()
-        except (tarfile.TarError, OSError, EOFError) as exc:
+            if _magic(path)[:2] == b"\x1f\x8b":
+                # gzip: through a checkpoint index, so that reading a member late in the archive
+                # does not inflate it again from the start (see gzindex.py).
+                self._raw = path.open("rb")
+                stream = io.BufferedReader(IndexedGzip(self._raw, MAX_DECOMPRESSED_BYTES), 1 << 16)
+                self._tar = tarfile.open(fileobj=stream, mode="r:")  # noqa: SIM115 - held until close()
+            else:
+                self._tar = tarfile.open(path, mode="r:*")  # noqa: SIM115 - held open until close()
+        except (tarfile.TarError, OSError, EOFError, EvidenceError) as exc:
+            if self._raw is not None:
+                self._raw.close()
             raise EvidenceError(f"{path.name}: not a readable tar archive ({exc})") from exc
         self._infos: dict[str, tarfile.TarInfo] = {}
 
@@ -260,7 +273,7 @@ class TarContainer(Container):
                                  target=target)
                 else:
                     self._refuse(info.name, "a special file")
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError, EvidenceError) as exc:
             self._refused.append(f"{self.path.name}: damaged after some members ({exc}); the rest not listed")
 
     def _read(self, member: Member, limit: int) -> bytes:
@@ -271,11 +284,13 @@ class TarContainer(Container):
                 raise EvidenceError(f"{member.path}: not a regular file")
             with handle:
                 return handle.read(min(member.size, limit) + 1)
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError, EvidenceError) as exc:
             raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
 
     def close(self) -> None:
         self._tar.close()
+        if self._raw is not None:
+            self._raw.close()
 
 
 class ZipContainer(Container):
@@ -361,11 +376,15 @@ def open_container(path: Path) -> Container:
     raise EvidenceError(f"{path.name}: not a folder, tar or zip archive")
 
 
-def _looks_like_tar(path: Path) -> bool:
+def _magic(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            head = handle.read(512)
+            return handle.read(512)
     except OSError:
-        return False
+        return b""
+
+
+def _looks_like_tar(path: Path) -> bool:
+    head = _magic(path)
     # gzip, bzip2, xz magic, or a plain tar's "ustar" at offset 257.
     return head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00" or head[257:262] == b"ustar"
