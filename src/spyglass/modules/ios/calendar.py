@@ -25,7 +25,7 @@ from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.records import Record, flag, iso_utc, observables
 from spyglass.sqlite import Database
 from spyglass.timestamps import apple_time
 
@@ -50,8 +50,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
     participants = _participants(db)
     calendars = _calendars(db)
-    columns = db.columns("CalendarItem")
-    selected = ", ".join(f'"{c}"' for c in ITEM_COLUMNS if c in columns)
+    selected = ", ".join(db.present("CalendarItem", ITEM_COLUMNS))
     for row in db.rows(f"SELECT ROWID AS item_id, {selected} FROM CalendarItem ORDER BY ROWID"):
         yield _record(dict(row), participants, calendars)
 
@@ -60,7 +59,7 @@ def _participants(db: Database) -> dict[int, dict[str, Any]]:
     columns = db.columns("Participant")
     if not {"ROWID", "owner_id"} <= columns:
         return {}
-    selected = ", ".join(f'"{c}"' for c in PARTICIPANT_COLUMNS if c in columns)
+    selected = ", ".join(db.present("Participant", PARTICIPANT_COLUMNS))
     return {row["ROWID"]: dict(row) for row in db.rows(f"SELECT {selected} FROM Participant ORDER BY ROWID")}
 
 
@@ -82,7 +81,7 @@ def _person(participant: dict[str, Any]) -> dict[str, Any]:
         "type": participant.get("type"),
         "status": participant.get("status"),
         "role": participant.get("role"),
-        "is_self": None if participant.get("is_self") is None else bool(participant.get("is_self")),
+        "is_self": flag(participant.get("is_self")),
     }
 
 
@@ -121,9 +120,9 @@ def _record(row: dict[str, Any], participants: dict[int, dict[str, Any]],
             "end_date": iso_utc(apple_time(row.get("end_date"))),
             "creation_date": iso_utc(created),
             "last_modified": iso_utc(apple_time(row.get("last_modified"))),
-            "all_day": _flag(row.get("all_day")),
-            "hidden": _flag(row.get("hidden")),
-            "has_attendees": _flag(row.get("has_attendees")),
+            "all_day": flag(row.get("all_day")),
+            "hidden": flag(row.get("hidden")),
+            "has_attendees": flag(row.get("has_attendees")),
             "invitation_status": row.get("invitation_status"),
             "status": row.get("status"),
             "junk_status": row.get("junk_status"),
@@ -144,7 +143,3 @@ def _clip(value: Any) -> str | None:
         return None
     text = str(value)
     return text[:MAX_FIELD_CHARS] if text else None
-
-
-def _flag(value: Any) -> bool | None:
-    return None if value is None else bool(value)

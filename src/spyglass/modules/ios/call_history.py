@@ -21,8 +21,8 @@ from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
-from spyglass.modules.ios.sms import handle_observables
-from spyglass.records import Record, iso_utc, observables
+from spyglass.modules.ios._shared import handle_observables
+from spyglass.records import Record, flag, iso_utc, observables
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -46,8 +46,7 @@ MAX_ADDRESS_CHARS = 512
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    columns = db.columns("ZCALLRECORD")
-    selected = ", ".join(f'"{column}" AS "{name}"' for column, name in CALL_COLUMNS.items() if column in columns)
+    selected = ", ".join(db.present("ZCALLRECORD", CALL_COLUMNS))
     for row in db.rows(f"SELECT Z_PK AS call_id, {selected} FROM ZCALLRECORD ORDER BY ZDATE, Z_PK"):
         yield _record(dict(row))
 
@@ -56,8 +55,8 @@ def _record(row: dict[str, Any]) -> Record:
     started = apple_time(row.get("date_raw"))
     address = _address(row.get("address"))
     duration = row.get("duration") if isinstance(row.get("duration"), int | float) else None
-    outgoing = None if row.get("originated") is None else bool(row.get("originated"))
-    answered = None if row.get("answered") is None else bool(row.get("answered"))
+    outgoing = flag(row.get("originated"))
+    answered = flag(row.get("answered"))
     call_type = CALL_TYPES.get(row.get("call_type"), row.get("call_type"))
     provider = row.get("service_provider") if isinstance(row.get("service_provider"), str) else None
     ended = started + timedelta(seconds=duration) if started and duration else None

@@ -41,8 +41,7 @@ MAX_VALUES_PER_PERSON = 500
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
     values = _values(db)
-    columns = db.columns("ABPerson")
-    selected = ", ".join(f'"{c}"' for c in PERSON_COLUMNS if c in columns)
+    selected = ", ".join(db.present("ABPerson", PERSON_COLUMNS))
     for row in db.rows(f"SELECT ROWID AS person_id, {selected} FROM ABPerson ORDER BY ROWID"):
         yield _record(dict(row), values.get(row["person_id"], {}))
 

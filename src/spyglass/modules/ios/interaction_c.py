@@ -22,7 +22,7 @@ from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
-from spyglass.modules.ios.sms import handle_observables
+from spyglass.modules.ios._shared import handle_observables
 from spyglass.records import Record, iso_utc, observables
 from spyglass.sqlite import Database
 from spyglass.timestamps import apple_time
@@ -51,9 +51,7 @@ RECIPIENT_LIMIT = 200
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    columns = db.columns("ZINTERACTIONS")
-    selected = ", ".join(f'i."{column}" AS "{name}"' for column, name in INTERACTION_COLUMNS.items()
-                         if column in columns)
+    selected = ", ".join(db.present("ZINTERACTIONS", INTERACTION_COLUMNS, "i"))
     contacts = _contacts(db)
     recipients = _recipients(db)
     for row in db.rows(f'SELECT i.Z_PK AS interaction_pk, {selected} FROM ZINTERACTIONS i ORDER BY i.Z_PK'):
@@ -61,15 +59,14 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _contacts(db: Database) -> dict[int, dict[str, Any]]:
-    columns = db.columns("ZCONTACTS")
-    wanted = [c for c in ("ZDISPLAYNAME", "ZPERSONID") if c in columns]
-    extra = "".join(f', "{c}"' for c in wanted)
+    extra = "".join(f", {item}" for item in db.present("ZCONTACTS", ("ZDISPLAYNAME", "ZPERSONID")))
     found = {}
     for row in db.rows(f'SELECT Z_PK, ZIDENTIFIER{extra} FROM ZCONTACTS'):
+        contact = dict(row)
         found[row["Z_PK"]] = {
-            "identifier": _text(row["ZIDENTIFIER"]),
-            "display_name": _text(row["ZDISPLAYNAME"]) if "ZDISPLAYNAME" in wanted else None,
-            "person_id": _text(row["ZPERSONID"]) if "ZPERSONID" in wanted else None,
+            "identifier": _text(contact["ZIDENTIFIER"]),
+            "display_name": _text(contact.get("ZDISPLAYNAME")),
+            "person_id": _text(contact.get("ZPERSONID")),
         }
     return found
 

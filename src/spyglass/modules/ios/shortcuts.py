@@ -23,7 +23,7 @@ from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
 from spyglass.plists import load_plist
-from spyglass.records import Observable, Record, iso_utc, observables, text_field
+from spyglass.records import Observable, Record, flag, iso_utc, observables, text_field
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -46,7 +46,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
     columns = db.columns("ZSHORTCUT")
     action_columns = db.columns("ZSHORTCUTACTIONS")
-    selected = ["s.Z_PK", "s.ZNAME"] + [f"s.{c}" if c in columns else f"NULL AS {c}" for c in OPTIONAL_COLUMNS]
+    selected = ["s.Z_PK", "s.ZNAME", *db.present("ZSHORTCUT", OPTIONAL_COLUMNS, "s")]
     join, data = "", "NULL AS ZDATA"
     if {"ZSHORTCUT", "ZDATA"} <= action_columns:
         join, data = " LEFT JOIN ZSHORTCUTACTIONS a ON a.ZSHORTCUT = s.Z_PK", "a.ZDATA"
@@ -60,14 +60,14 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 def _record(row: dict[str, Any]) -> Record:
     name = text_field(row["ZNAME"])
-    created_at, modified_at = apple_time(row["ZCREATIONDATE"]), apple_time(row["ZMODIFICATIONDATE"])
+    created_at, modified_at = apple_time(row.get("ZCREATIONDATE")), apple_time(row.get("ZMODIFICATIONDATE"))
     actions, action_error = decode_actions(row["ZDATA"])
     found: list[Observable] = []
     for action in actions:
         found.extend(Observable("url", url) for url in action["urls"])
         for text in action["texts"]:
             found.extend(extract(text))
-    description = text_field(row["ZACTIONSDESCRIPTION"])
+    description = text_field(row.get("ZACTIONSDESCRIPTION"))
     urls = list(dict.fromkeys(o.value for o in found if o.type == "url"))
     message = f"Shortcut {name!r}" + (f": {description}" if description else "")
     if urls:
@@ -75,16 +75,16 @@ def _record(row: dict[str, Any]) -> Record:
     fields: dict[str, Any] = {
         "shortcut_id": row["Z_PK"],
         "name": name,
-        "workflow_id": text_field(row["ZWORKFLOWID"]),
+        "workflow_id": text_field(row.get("ZWORKFLOWID")),
         "created": iso_utc(created_at),
         "modified": iso_utc(modified_at),
-        "created_raw": row["ZCREATIONDATE"],
-        "action_count": row["ZACTIONCOUNT"],
+        "created_raw": row.get("ZCREATIONDATE"),
+        "action_count": row.get("ZACTIONCOUNT"),
         "description": description,
-        "deleted": None if row["ZTOMBSTONED"] is None else bool(row["ZTOMBSTONED"]),
-        "associated_app": text_field(row["ZASSOCIATEDAPPBUNDLEIDENTIFIER"]),
-        "source": text_field(row["ZSOURCE"]),
-        "gallery_identifier": text_field(row["ZGALLERYIDENTIFIER"]),
+        "deleted": flag(row.get("ZTOMBSTONED")),
+        "associated_app": text_field(row.get("ZASSOCIATEDAPPBUNDLEIDENTIFIER")),
+        "source": text_field(row.get("ZSOURCE")),
+        "gallery_identifier": text_field(row.get("ZGALLERYIDENTIFIER")),
         "actions": [{"identifier": a["identifier"], "urls": a["urls"]} for a in actions],
         "urls": urls,
     }

@@ -20,7 +20,8 @@ from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Observable, Record, iso_utc, observables
+from spyglass.modules.ios._shared import handle_observables
+from spyglass.records import Record, flag, iso_utc
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -49,9 +50,7 @@ MAX_MARKER_DISTANCE = 48
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    message_columns = db.columns("message")
-    selected = [f'm."{column}" AS "{name}"' for column, name in MESSAGE_COLUMNS.items()
-                if column in message_columns]
+    selected = db.present("message", MESSAGE_COLUMNS, "m")
     handle_columns = db.columns("handle")
     handle_service = "h.service" if "service" in handle_columns else "NULL"
     chat_join = db.has_table("chat_message_join") and db.has_table("chat") and {
@@ -104,8 +103,8 @@ def _record(row: dict) -> Record:
         "date_delivered": iso_utc(apple_time(row.get("date_delivered"))),
         "date_edited": iso_utc(apple_time(row.get("date_edited"))),
         "date_retracted": iso_utc(apple_time(row.get("date_retracted"))),
-        "was_deduplicated": _flag(row.get("was_deduplicated")),
-        "has_attachments": _flag(row.get("has_attachments")),
+        "was_deduplicated": flag(row.get("was_deduplicated")),
+        "has_attachments": flag(row.get("has_attachments")),
         "item_type": row.get("item_type"),
         "raw_date": row.get("date"),
     }
@@ -120,24 +119,6 @@ def _record(row: dict) -> Record:
         fields=fields,
         observables=handle_observables(handle) + (extract(text) if text else ()),
     )
-
-
-def handle_observables(handle: str | None) -> tuple[Observable, ...]:
-    """A Messages handle as an observable: an email address, or else a phone number."""
-    if not handle:
-        return ()
-    value = handle.strip()
-    if value.lower().startswith(("mailto:", "tel:")):
-        value = value.split(":", 1)[1]
-    if "@" in value:
-        return observables(("email", value.lower()))
-    if any(char.isdigit() for char in value):
-        return observables(("phone", value))
-    return ()
-
-
-def _flag(value: object) -> bool | None:
-    return None if value is None else bool(value)
 
 
 def decode_typedstream_text(blob: bytes) -> str | None:

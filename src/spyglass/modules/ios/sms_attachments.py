@@ -19,8 +19,8 @@ from pathlib import PurePosixPath
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.modules.ios.sms import handle_observables
-from spyglass.records import Record, iso_utc, observables
+from spyglass.modules.ios._shared import handle_observables
+from spyglass.records import Record, flag, iso_utc, observables
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -41,8 +41,7 @@ MOBILE_HOME = "/private/var/mobile"
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    present = db.columns("attachment")
-    selected = ", ".join(f'a."{c}" AS "{c}"' for c in ATTACHMENT_COLUMNS if c in present)
+    selected = ", ".join(db.present("attachment", ATTACHMENT_COLUMNS, "a"))
     message_columns = db.columns("message")
     joins, message_select = "", "NULL AS handle, NULL AS is_from_me, NULL AS service, NULL AS message_date"
     if {"ROWID", "handle_id"} <= message_columns:
@@ -67,9 +66,9 @@ def _record(row: dict) -> Record:
     path = device_path(filename)
     transfer_name = _text(row.get("transfer_name"))
     created = apple_time(row.get("created_date"))
-    outgoing = None if row.get("is_outgoing") is None else bool(row.get("is_outgoing"))
-    if outgoing is None and row.get("is_from_me") is not None:
-        outgoing = bool(row.get("is_from_me"))
+    outgoing = flag(row.get("is_outgoing"))
+    if outgoing is None:
+        outgoing = flag(row.get("is_from_me"))
     handle = _text(row.get("handle"))
     fields = {
         "attachment_id": row.get("attachment_id"),
@@ -84,10 +83,10 @@ def _record(row: dict) -> Record:
         "direction": None if outgoing is None else ("sent" if outgoing else "received"),
         "created_date": iso_utc(created),
         "transfer_state": row.get("transfer_state"),
-        "hidden": None if row.get("hide_attachment") is None else bool(row.get("hide_attachment")),
+        "hidden": flag(row.get("hide_attachment")),
         "message_id": row.get("message_id"),
         "handle": handle,
-        "is_from_me": None if row.get("is_from_me") is None else bool(row.get("is_from_me")),
+        "is_from_me": flag(row.get("is_from_me")),
         "service": row.get("service"),
         "message_date": iso_utc(apple_time(row.get("message_date"))),
         "raw_created_date": row.get("created_date"),

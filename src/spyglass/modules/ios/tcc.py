@@ -42,8 +42,7 @@ CLIENT_TYPES = {0: "bundle_id", 1: "path"}
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    columns = db.columns("access")
-    selected = "".join(f', "{c}"' for c in OPTIONAL_COLUMNS if c in columns)
+    selected = "".join(f", {item}" for item in db.present("access", OPTIONAL_COLUMNS))
     for row in db.rows(f"SELECT service, client, client_type{selected} FROM access ORDER BY rowid"):
         yield _record(dict(row))
 
