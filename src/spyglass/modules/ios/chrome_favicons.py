@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables, text_field
+from spyglass.modules.ios._browsers import web_record
+from spyglass.records import Record, iso_utc, text_field
 from spyglass.timestamps import webkit_time
 
 ARTIFACT = Artifact(
@@ -39,27 +40,24 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
         updated, requested = "b.last_updated", "b.last_requested"
     elif "last_updated" in icon_columns:
         updated = "f.last_updated"
-    icon_type = "f.icon_type" if "icon_type" in icon_columns else "NULL"
-    query = (f"SELECT m.id AS mapping_id, m.page_url, f.id AS icon_id, f.url AS icon_url, {icon_type} AS icon_type, "
+    icon_type = "".join(f", {item}" for item in db.present("favicons", ("icon_type",), "f"))
+    query = (f"SELECT m.id AS mapping_id, m.page_url, f.id AS icon_id, f.url AS icon_url{icon_type}, "
              f"{updated} AS last_updated, {requested} AS last_requested "
              f"FROM icon_mapping m JOIN favicons f ON f.id = m.icon_id{join} ORDER BY {updated}, m.id")
     for row in db.rows(query):
+        row = dict(row)
         page_url, icon_url = text_field(row["page_url"]), text_field(row["icon_url"])
         updated_at = webkit_time(row["last_updated"])
-        yield Record(
-            timestamp=updated_at,
-            timestamp_desc="icon last updated",
-            message=f"Chrome favicon {icon_url or '(no URL)'} for {page_url or '(no page)'}",
-            fields={
+        yield web_record(
+            updated_at, "icon last updated",
+            f"Chrome favicon {icon_url or '(no URL)'} for {page_url or '(no page)'}",
+            {
                 "page_url": page_url,
                 "icon_url": icon_url,
                 "icon_id": row["icon_id"],
-                "icon_type": row["icon_type"],
+                "icon_type": row.get("icon_type"),
                 "last_updated": iso_utc(updated_at),
                 "last_updated_raw": row["last_updated"],
                 "last_requested": iso_utc(webkit_time(row["last_requested"])),
             },
-            observables=observables(("url", page_url), ("url", icon_url)),
-        )
-
-
+            page_url, icon_url)

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
-from spyglass.extract import extract
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables, text_field
+from spyglass.modules.ios._browsers import visit, web_record
+from spyglass.records import Record, iso_utc, text_field
 from spyglass.timestamps import webkit_time
 
 ARTIFACT = Artifact(
@@ -45,70 +45,55 @@ TRANSITION_QUALIFIERS = {
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
     url_columns, visit_columns = db.columns("urls"), db.columns("visits")
-    title = "u.title" if "title" in url_columns else "NULL"
-    transition = "v.transition" if "transition" in visit_columns else "NULL"
-    duration = "v.visit_duration" if "visit_duration" in visit_columns else "NULL"
-    previous = "NULL AS from_visit, NULL AS from_url"
+    title = db.present("urls", ("title",), "u")
+    selected = ["v.id AS visit_id", "v.visit_time", "u.id AS url_id", "u.url", *title,
+                *db.present("visits", ("transition", "visit_duration"), "v")]
     join = ""
     if "from_visit" in visit_columns:
-        previous = "v.from_visit AS from_visit, pu.url AS from_url"
+        selected += ["v.from_visit AS from_visit", "pu.url AS from_url"]
         join = " LEFT JOIN visits pv ON pv.id = v.from_visit LEFT JOIN urls pu ON pu.id = pv.url"
-    query = (f"SELECT v.id AS visit_id, v.visit_time, u.id AS url_id, u.url, {title} AS title, "
-             f"{transition} AS transition, {duration} AS visit_duration, {previous} "
+    query = (f"SELECT {', '.join(selected)} "
              f"FROM visits v JOIN urls u ON u.id = v.url{join} ORDER BY v.visit_time, v.id")
     for row in db.rows(query):
         yield _visit(dict(zip(row.keys(), row, strict=True)))
     if "last_visit_time" in url_columns:
-        counts = ", ".join(f"u.{c}" for c in ("visit_count", "typed_count") if c in url_columns)
-        query = (f"SELECT u.id AS url_id, u.url, {title} AS title, u.last_visit_time{', ' + counts if counts else ''} "
+        selected = ["u.id AS url_id", "u.url", *title, "u.last_visit_time",
+                    *db.present("urls", ("visit_count", "typed_count"), "u")]
+        query = (f"SELECT {', '.join(selected)} "
                  "FROM urls u WHERE u.id NOT IN (SELECT url FROM visits) ORDER BY u.last_visit_time, u.id")
         for row in db.rows(query):
             yield _expired_url(dict(zip(row.keys(), row, strict=True)))
 
 
 def _visit(row: dict[str, Any]) -> Record:
-    url, title, from_url = text_field(row["url"]), text_field(row["title"]), text_field(row["from_url"])
+    url, title, from_url = text_field(row["url"]), text_field(row.get("title")), text_field(row.get("from_url"))
     visited_at = webkit_time(row["visit_time"])
-    core, qualifiers = transition_names(row["transition"])
-    message = f"Chrome visit {url or '(no URL)'}"
+    core, qualifiers = transition_names(row.get("transition"))
+    note = ""
     if "server_redirect" in qualifiers or "client_redirect" in qualifiers:
-        message += f" (redirect from {from_url})" if from_url else " (redirect)"
+        note = f" (redirect from {from_url})" if from_url else " (redirect)"
     elif from_url:
-        message += f" (from {from_url})"
-    return Record(
-        timestamp=visited_at,
-        timestamp_desc="visited",
-        message=message,
-        fields={
-            "visit_id": row["visit_id"],
-            "url_id": row["url_id"],
-            "url": url,
-            "title": title,
-            "visited": iso_utc(visited_at),
-            "visit_time_raw": row["visit_time"],
-            "transition": row["transition"],
-            "transition_type": core,
-            "transition_qualifiers": qualifiers,
-            "from_visit": row["from_visit"] or None,
-            "from_url": from_url,
-            "visit_duration_us": row["visit_duration"],
-        },
-        observables=observables(("url", url), ("url", from_url), *extract(title)),
-    )
+        note = f" (from {from_url})"
+    return visit("Chrome", visited_at, {"visit_id": row["visit_id"], "url_id": row["url_id"]}, url, title, {
+        "visit_time_raw": row["visit_time"],
+        "transition": row.get("transition"),
+        "transition_type": core,
+        "transition_qualifiers": qualifiers,
+        "from_visit": row.get("from_visit") or None,
+        "from_url": from_url,
+        "visit_duration_us": row.get("visit_duration"),
+    }, note=note, came_from=from_url)
 
 
 def _expired_url(row: dict[str, Any]) -> Record:
-    url, title = text_field(row["url"]), text_field(row["title"])
+    url, title = text_field(row["url"]), text_field(row.get("title"))
     visited_at = webkit_time(row["last_visit_time"])
-    return Record(
-        timestamp=visited_at,
-        timestamp_desc="last visited",
-        message=f"Chrome history URL {url or '(no URL)'} (no visit rows left)",
-        fields={"url_id": row["url_id"], "url": url, "title": title, "last_visited": iso_utc(visited_at),
-                "last_visit_time_raw": row["last_visit_time"], "visit_count": row.get("visit_count"),
-                "typed_count": row.get("typed_count")},
-        observables=observables(("url", url), *extract(title)),
-    )
+    return web_record(
+        visited_at, "last visited", f"Chrome history URL {url or '(no URL)'} (no visit rows left)",
+        {"url_id": row["url_id"], "url": url, "title": title, "last_visited": iso_utc(visited_at),
+         "last_visit_time_raw": row["last_visit_time"], "visit_count": row.get("visit_count"),
+         "typed_count": row.get("typed_count")},
+        url, title=title)
 
 
 def transition_names(value: Any) -> tuple[str | None, list[str]]:
@@ -118,7 +103,3 @@ def transition_names(value: Any) -> tuple[str | None, list[str]]:
     value &= 0xFFFFFFFF
     core = CORE_TRANSITIONS.get(value & 0xFF, str(value & 0xFF))
     return core, [name for bit, name in TRANSITION_QUALIFIERS.items() if value & bit]
-
-
-
-

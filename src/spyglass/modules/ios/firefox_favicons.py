@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
+from spyglass.modules.ios._browsers import web_record
 from spyglass.modules.ios._locations import firefox_profile_paths
-from spyglass.records import Record, iso_utc, observables, text_field
+from spyglass.records import Record, iso_utc, text_field
 from spyglass.timestamps import unix_time
 
 ARTIFACT = Artifact(
@@ -30,8 +31,7 @@ ARTIFACT = Artifact(
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    icon_columns = db.columns("favicons")
-    extra = ", ".join(f"f.{n}" if n in icon_columns else f"NULL AS {n}" for n in ("width", "height", "type", "date"))
+    extra = ", ".join(["f.date", *db.present("favicons", ("width", "height", "type"), "f")])
     links = []
     if {"siteID", "faviconID"} <= db.columns("favicon_sites") and {"id", "url"} <= db.columns("history"):
         links.append("SELECT fs.faviconID AS icon_id, h.url AS page_url, h.id AS site_id, 'favicon_sites' AS link "
@@ -46,25 +46,22 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
         query = (f"SELECT f.id AS icon_id, f.url AS icon_url, {extra}, NULL AS page_url, NULL AS site_id, "
                  "NULL AS link FROM favicons f ORDER BY f.date, f.id")
     for row in db.rows(query):
+        row = dict(row)
         icon_url, page_url = text_field(row["icon_url"]), text_field(row["page_url"])
         fetched_at = unix_time(row["date"])
-        yield Record(
-            timestamp=fetched_at,
-            timestamp_desc="icon fetched",
-            message=f"Firefox favicon {icon_url or '(no URL)'}" + (f" for {page_url}" if page_url else ""),
-            fields={
+        yield web_record(
+            fetched_at, "icon fetched",
+            f"Firefox favicon {icon_url or '(no URL)'}" + (f" for {page_url}" if page_url else ""),
+            {
                 "icon_id": row["icon_id"],
                 "icon_url": icon_url,
                 "page_url": page_url,
                 "site_id": row["site_id"],
                 "linked_by": row["link"],
-                "width": row["width"],
-                "height": row["height"],
-                "icon_type": row["type"],
+                "width": row.get("width"),
+                "height": row.get("height"),
+                "icon_type": row.get("type"),
                 "fetched": iso_utc(fetched_at),
                 "date_raw": row["date"],
             },
-            observables=observables(("url", icon_url), ("url", page_url)),
-        )
-
-
+            icon_url, page_url)

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from spyglass.acquisitions.base import EvidenceFile
-from spyglass.extract import extract
 from spyglass.modules import Artifact
+from spyglass.modules.ios._browsers import FIREFOX_VISIT_TYPES, firefox_visit, web_record
 from spyglass.modules.ios._locations import firefox_profile_paths
-from spyglass.records import Record, iso_utc, observables, text_field
+from spyglass.records import Record, flag, iso_utc, text_field
 from spyglass.timestamps import unix_time
 
 ARTIFACT = Artifact(
@@ -32,59 +32,30 @@ ARTIFACT = Artifact(
     os_versions="iOS 9-17",
 )
 
-VISIT_TYPES = {1: "link", 2: "typed", 3: "bookmark", 4: "embed", 5: "permanent_redirect",
-               6: "temporary_redirect", 7: "download", 8: "framed_link", 9: "recently_closed"}
+VISIT_TYPES = {**FIREFOX_VISIT_TYPES, 9: "recently_closed"}
+HISTORY_COLUMNS = ("title", "guid", "is_deleted", "local_modified", "server_modified")
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    history_columns, visit_columns = db.columns("history"), db.columns("visits")
-
-    def optional(table: str, columns: set[str], *names: str) -> str:
-        return ", ".join(f"{table}.{n}" if n in columns else f"NULL AS {n}" for n in names)
-
-    history_part = optional("h", history_columns, "title", "guid", "is_deleted", "local_modified", "server_modified")
-    visit_part = optional("v", visit_columns, "id", "type", "is_local")
-    query = (f"SELECT v.date, {visit_part}, h.id AS site_id, h.url, {history_part} "
+    history_part = ", ".join(["h.id AS site_id", "h.url", *db.present("history", HISTORY_COLUMNS, "h")])
+    visit_part = ", ".join(["v.date AS visit_date",
+                            *db.present("visits", {"id": "id", "type": "visit_type", "is_local": "is_local"}, "v")])
+    query = (f"SELECT {visit_part}, {history_part} "
              "FROM visits v JOIN history h ON h.id = v.siteID ORDER BY v.date")
     for row in db.rows(query):
-        url, title = text_field(row["url"]), text_field(row["title"])
-        visited_at = unix_time(row["date"])
-        visit_type = VISIT_TYPES.get(row["type"]) if isinstance(row["type"], int) else None
-        yield Record(
-            timestamp=visited_at,
-            timestamp_desc="visited",
-            message=f"Firefox visit {url or '(no URL)'}" + (f" ({visit_type})" if visit_type else ""),
-            fields={
-                "visit_id": row["id"],
-                "site_id": row["site_id"],
-                "url": url,
-                "title": title,
-                "visited": iso_utc(visited_at),
-                "visit_date_raw": row["date"],
-                "visit_type": visit_type or row["type"],
-                "is_local": None if row["is_local"] is None else bool(row["is_local"]),
-                "guid": text_field(row["guid"]),
-                "is_deleted": None if row["is_deleted"] is None else bool(row["is_deleted"]),
-            },
-            observables=observables(("url", url), *extract(title)),
-        )
-    query = (f"SELECT h.id AS site_id, h.url, {history_part} FROM history h "
-             "WHERE h.id NOT IN (SELECT siteID FROM visits) ORDER BY h.id")
+        row = dict(row)
+        yield firefox_visit(row, VISIT_TYPES, "site_id", {"guid": text_field(row.get("guid")),
+                                                          "is_deleted": flag(row.get("is_deleted"))})
+    query = f"SELECT {history_part} FROM history h WHERE h.id NOT IN (SELECT siteID FROM visits) ORDER BY h.id"
     for row in db.rows(query):
-        url, title = text_field(row["url"]), text_field(row["title"])
-        modified_raw = row["local_modified"] or row["server_modified"]
+        row = dict(row)
+        url, title = text_field(row["url"]), text_field(row.get("title"))
+        modified_raw = row.get("local_modified") or row.get("server_modified")
         modified_at = unix_time(modified_raw)
-        yield Record(
-            timestamp=modified_at,
-            timestamp_desc="last modified",
-            message=f"Firefox history page {url or '(no URL)'} (no visit rows left)",
-            fields={"site_id": row["site_id"], "url": url, "title": title, "guid": text_field(row["guid"]),
-                    "modified": iso_utc(modified_at), "modified_raw": modified_raw,
-                    "is_deleted": None if row["is_deleted"] is None else bool(row["is_deleted"])},
-            observables=observables(("url", url), *extract(title)),
-        )
-
-
-
-
+        yield web_record(
+            modified_at, "last modified", f"Firefox history page {url or '(no URL)'} (no visit rows left)",
+            {"site_id": row["site_id"], "url": url, "title": title, "guid": text_field(row.get("guid")),
+             "modified": iso_utc(modified_at), "modified_raw": modified_raw,
+             "is_deleted": flag(row.get("is_deleted"))},
+            url, title=title)

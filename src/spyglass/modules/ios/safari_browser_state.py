@@ -25,11 +25,11 @@ from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
-from spyglass.extract import extract
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
+from spyglass.modules.ios._browsers import web_record
 from spyglass.plists import load_plist
-from spyglass.records import Record, iso_utc, observables, text_field
+from spyglass.records import Record, iso_utc, text_field
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -52,7 +52,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
     tab_columns = db.columns("tabs")
     selected = ["tabs.uuid", "tabs.url", "tabs.title", "tabs.last_viewed_time"]
-    selected += [f"tabs.{name}" for name in OPTIONAL_TAB_COLUMNS if name in tab_columns]
+    selected += db.present("tabs", OPTIONAL_TAB_COLUMNS, "tabs")
     join = ""
     if {"tab_uuid", "session_data"} <= db.columns("tab_sessions"):
         selected.append("tab_sessions.session_data AS session_data")
@@ -94,23 +94,17 @@ def _tab_records(row: dict[str, Any]) -> Iterator[Record]:
     label = "private tab" if private else "tab"
     if fields["recently_closed"]:
         label = f"recently closed {label}"
-    yield Record(
-        timestamp=viewed_at,
-        timestamp_desc="tab last viewed",
-        message=f"Safari {label} {url or '(no URL)'}" + (f" - {title}" if title else ""),
-        fields=fields,
-        observables=observables(("url", url), ("url", fields["user_visible_url"]), *extract(title)),
-    )
+    yield web_record(viewed_at, "tab last viewed", f"Safari {label} {url or '(no URL)'}" + (f" - {title}" if title else ""),
+                     fields, url, fields["user_visible_url"], title=title)
     for index, entry in enumerate(entries):
         entry_url, original_url = entry["url"], entry["original_url"]
         redirected = original_url and original_url != entry_url
         note = " (current page)" if index == current_index else ""
         note += f" (first requested as {original_url})" if redirected else ""
-        yield Record(
-            timestamp=viewed_at,
-            timestamp_desc="tab last viewed",
-            message=f"Safari {label} history entry {index + 1}/{len(entries)}: {entry_url or '(no URL)'}{note}",
-            fields={
+        yield web_record(
+            viewed_at, "tab last viewed",
+            f"Safari {label} history entry {index + 1}/{len(entries)}: {entry_url or '(no URL)'}{note}",
+            {
                 "tab_uuid": fields["tab_uuid"],
                 "tab_url": url,
                 "entry_index": index,
@@ -122,8 +116,7 @@ def _tab_records(row: dict[str, Any]) -> Iterator[Record]:
                 "private_browsing": private,
                 "last_viewed": fields["last_viewed"],
             },
-            observables=observables(("url", entry_url), ("url", original_url), *extract(entry["title"])),
-        )
+            entry_url, original_url, title=entry["title"])
 
 
 def session_history(blob: Any) -> tuple[list[dict[str, Any]], int | None, str | None]:
@@ -177,7 +170,3 @@ def _inflate(blob: bytes) -> bytes | None:
             if data:
                 return data
     return None
-
-
-
-

@@ -22,7 +22,8 @@ from collections.abc import Iterator
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables, text_field
+from spyglass.modules.ios._browsers import web_record
+from spyglass.records import Record, iso_utc, text_field
 from spyglass.timestamps import apple_time
 
 FAVICONS_PATH = "Library/Image Cache/Favicons/Favicons.db"
@@ -42,31 +43,28 @@ SIZE_COLUMNS = ("width", "height", "has_generated_representations")
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    icon_columns = db.columns("icon_info")
-    sizes = ", ".join(f"i.{name}" if name in icon_columns else f"NULL AS {name}" for name in SIZE_COLUMNS)
-    query = (f"SELECT p.rowid AS row_id, p.url AS page_url, p.uuid, i.url AS icon_url, i.timestamp, {sizes} "
+    sizes = "".join(f", {item}" for item in db.present("icon_info", SIZE_COLUMNS, "i"))
+    query = (f"SELECT p.rowid AS row_id, p.url AS page_url, p.uuid, i.url AS icon_url, i.timestamp{sizes} "
              "FROM page_url p LEFT JOIN icon_info i ON i.uuid = p.uuid ORDER BY i.timestamp, p.url, p.rowid")
     for row in db.rows(query):
+        row = dict(row)
         page_url, icon_url = text_field(row["page_url"]), text_field(row["icon_url"])
         saved_at = apple_time(row["timestamp"])
-        yield Record(
-            timestamp=saved_at,
-            timestamp_desc="icon last saved",
-            message=f"Safari favicon {icon_url or '(no icon)'} for {page_url or '(no page)'}",
-            fields={
+        yield web_record(
+            saved_at, "icon last saved", f"Safari favicon {icon_url or '(no icon)'} for {page_url or '(no page)'}",
+            {
                 "table": "page_url",
                 "row_id": row["row_id"],
                 "page_url": page_url,
                 "icon_url": icon_url,
                 "icon_uuid": text_field(row["uuid"]),
-                "width": row["width"],
-                "height": row["height"],
-                "has_generated_representations": row["has_generated_representations"],
+                "width": row.get("width"),
+                "height": row.get("height"),
+                "has_generated_representations": row.get("has_generated_representations"),
                 "saved": iso_utc(saved_at),
                 "timestamp_raw": row["timestamp"],
             },
-            observables=observables(("url", page_url), ("url", icon_url)),
-        )
+            page_url, icon_url)
     if not {"page_url", "icon_url", "timestamp"} <= db.columns("rejected_resources"):
         return
     query = ("SELECT rowid AS row_id, page_url, icon_url, timestamp FROM rejected_resources "
@@ -74,11 +72,10 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     for row in db.rows(query):
         page_url, icon_url = text_field(row["page_url"]), text_field(row["icon_url"])
         rejected_at = apple_time(row["timestamp"])
-        yield Record(
-            timestamp=rejected_at,
-            timestamp_desc="icon rejected",
-            message=f"Safari rejected favicon {icon_url or '(no icon)'} for {page_url or '(no page)'}",
-            fields={
+        yield web_record(
+            rejected_at, "icon rejected",
+            f"Safari rejected favicon {icon_url or '(no icon)'} for {page_url or '(no page)'}",
+            {
                 "table": "rejected_resources",
                 "row_id": row["row_id"],
                 "page_url": page_url,
@@ -86,5 +83,4 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
                 "rejected": iso_utc(rejected_at),
                 "timestamp_raw": row["timestamp"],
             },
-            observables=observables(("url", page_url), ("url", icon_url)),
-        )
+            page_url, icon_url)

@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterator
 
 from spyglass.acquisitions.base import EvidenceFile
-from spyglass.limits import MAX_FIELD_CHARS
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.modules.ios._browsers import web_record
+from spyglass.records import Record, flag, iso_utc, text_field
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -40,8 +40,7 @@ PROFILE = re.compile(r"Safari/Profiles/([^/]+)/History\.db$")
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
     present = db.columns("history_visits")
-    optional = [c for c in OPTIONAL_VISIT_COLUMNS if c in present]
-    selected = "".join(f', v."{c}" AS "{c}"' for c in optional)
+    selected = "".join(f", {item}" for item in db.present("history_visits", OPTIONAL_VISIT_COLUMNS, "v"))
     redirects = ""
     for link, side in (("redirect_source", "src"), ("redirect_destination", "dst")):
         if link in present:
@@ -58,36 +57,27 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _record(row: dict, profile: str | None) -> Record:
-    url = _text(row.get("url"))
+    url = text_field(row.get("url")) or None
     visited = apple_time(row.get("visit_time"))
     fields = {
         "visit_id": row.get("visit_id"),
         "item_id": row.get("item_id"),
         "url": url,
-        "title": _text(row.get("title")),
+        "title": text_field(row.get("title")) or None,
         "visited_at": iso_utc(visited),
         "visit_time": row.get("visit_time"),
-        "load_successful": _flag(row.get("load_successful")),
-        "http_non_get": _flag(row.get("http_non_get")),
+        "load_successful": flag(row.get("load_successful")),
+        "http_non_get": flag(row.get("http_non_get")),
         "origin": row.get("origin"),
         "redirect_source": row.get("redirect_source"),
-        "redirect_source_url": _text(row.get("redirect_source_url")),
+        "redirect_source_url": text_field(row.get("redirect_source_url")) or None,
         "redirect_source_time": row.get("redirect_source_time"),
         "redirect_destination": row.get("redirect_destination"),
-        "redirect_destination_url": _text(row.get("redirect_destination_url")),
+        "redirect_destination_url": text_field(row.get("redirect_destination_url")) or None,
         "redirect_destination_time": row.get("redirect_destination_time"),
         "profile": profile,
     }
     message = f"Visited {url or '(no url)'}"
     if fields["redirect_destination_url"]:
         message += f", redirected to {fields['redirect_destination_url']}"
-    return Record(timestamp=visited, timestamp_desc="visited", message=message, fields=fields,
-                  observables=observables(("url", url)))
-
-
-def _flag(value: object) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _text(value: object) -> str | None:
-    return value[:MAX_FIELD_CHARS] if isinstance(value, str) and value else None
+    return web_record(visited, "visited", message, fields, url)
