@@ -15,15 +15,13 @@ Seen:    iOS 12 to 18 (MVT).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import plist_date, plist_member, stripped_text
 from spyglass.records import Record, iso_utc, observables
-from spyglass.timestamps import to_utc
 
 ARTIFACT = Artifact(
     name="configuration_profile_events",
@@ -36,13 +34,8 @@ MAX_TEXT = 4096
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.plist_dict()
-    events = data.get("ProfileEvents")
-    if events is None:
-        return
-    if not isinstance(events, list):
-        raise EvidenceError(f"{file.source}: ProfileEvents is not a list")
-    for event in events:
+    events = plist_member(file, "ProfileEvents", list)
+    for event in events or ():
         if not isinstance(event, dict):
             continue
         for profile_id, details in event.items():
@@ -52,10 +45,9 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 def _record(profile_id: str, details: dict[str, Any]) -> Record:
     # The keys' case is not documented, so they are compared lowercased.
     lowered = {str(k).lower(): v for k, v in details.items()}
-    stamp = lowered.get("timestamp")
-    moment = to_utc(stamp) if isinstance(stamp, datetime) else None
-    operation = _text(lowered.get("operation"))
-    process = _text(lowered.get("process"))
+    moment = plist_date(lowered.get("timestamp"))
+    operation = stripped_text(lowered.get("operation"), MAX_TEXT)
+    process = stripped_text(lowered.get("process"), MAX_TEXT)
     process_name = PurePosixPath(process).name if process and "/" in process else None
     return Record(
         timestamp=moment,
@@ -72,9 +64,3 @@ def _record(profile_id: str, details: dict[str, Any]) -> Record:
         observables=observables(("profile_id", profile_id), ("file_path", process if process_name else None),
                                 ("process", process_name or process)),
     )
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()[:MAX_TEXT]
-    return None

@@ -18,13 +18,12 @@ Seen:    iOS 12 to 18 (MVT).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import plist_bool, plist_date, stripped_text
 from spyglass.records import Record, iso_utc, observables
-from spyglass.timestamps import to_utc
 
 ARTIFACT = Artifact(
     name="configuration_profiles",
@@ -45,14 +44,14 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _record(data: dict[str, Any]) -> Record:
-    installed = data.get("InstallDate")
-    installed_at = to_utc(installed) if isinstance(installed, datetime) else None
+    installed_at = plist_date(data.get("InstallDate"))
     content = data.get("PayloadContent")
     payloads = [_payload(p) for p in (content if isinstance(content, list) else [])[:MAX_PAYLOADS]
                 if isinstance(p, dict)]
-    identifier, uuid = _text(data.get("PayloadIdentifier")), _text(data.get("PayloadUUID"))
-    name = _text(data.get("PayloadDisplayName"))
-    organization = _text(data.get("PayloadOrganization"))
+    identifier = stripped_text(data.get("PayloadIdentifier"), MAX_TEXT)
+    uuid = stripped_text(data.get("PayloadUUID"), MAX_TEXT)
+    name = stripped_text(data.get("PayloadDisplayName"), MAX_TEXT)
+    organization = stripped_text(data.get("PayloadOrganization"), MAX_TEXT)
     types = list(dict.fromkeys(p["type"] for p in payloads if p["type"]))
     pairs: list[tuple[str, Any]] = [("profile_id", uuid), ("profile_id", identifier)]
     for payload in payloads:
@@ -68,12 +67,12 @@ def _record(data: dict[str, Any]) -> Record:
             "payload_uuid": uuid,
             "payload_display_name": name,
             "payload_organization": organization,
-            "payload_description": _text(data.get("PayloadDescription")),
-            "payload_type": _text(data.get("PayloadType")),
+            "payload_description": stripped_text(data.get("PayloadDescription"), MAX_TEXT),
+            "payload_type": stripped_text(data.get("PayloadType"), MAX_TEXT),
             "payload_types": types,
             "payloads": payloads,
-            "removal_disallowed": _flag(data.get("PayloadRemovalDisallowed")),
-            "is_encrypted": _flag(data.get("IsEncrypted")),
+            "removal_disallowed": plist_bool(data.get("PayloadRemovalDisallowed")),
+            "is_encrypted": plist_bool(data.get("IsEncrypted")),
             "signed": bool(data.get("SignerCerts")),
             "install_date": iso_utc(installed_at),
         },
@@ -84,23 +83,12 @@ def _record(data: dict[str, Any]) -> Record:
 def _payload(payload: dict[str, Any]) -> dict[str, Any]:
     # Keys ending in URL carry where the profile sends the phone (MDM ServerURL, CheckInURL,
     # a web clip's URL); other values stay out of the record to keep it small.
-    urls = [value for key, value in payload.items()
-            if isinstance(key, str) and key.upper().endswith("URL") and isinstance(value, str)
-            and value.strip()]
+    urls = [url for key, value in payload.items()
+            if isinstance(key, str) and key.upper().endswith("URL") and (url := stripped_text(value, MAX_TEXT))]
     return {
-        "type": _text(payload.get("PayloadType")),
-        "identifier": _text(payload.get("PayloadIdentifier")),
-        "uuid": _text(payload.get("PayloadUUID")),
-        "display_name": _text(payload.get("PayloadDisplayName")),
-        "urls": [url.strip()[:MAX_TEXT] for url in urls],
+        "type": stripped_text(payload.get("PayloadType"), MAX_TEXT),
+        "identifier": stripped_text(payload.get("PayloadIdentifier"), MAX_TEXT),
+        "uuid": stripped_text(payload.get("PayloadUUID"), MAX_TEXT),
+        "display_name": stripped_text(payload.get("PayloadDisplayName"), MAX_TEXT),
+        "urls": urls,
     }
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()[:MAX_TEXT]
-    return None
-
-
-def _flag(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None

@@ -21,6 +21,7 @@ from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import plist_scalar
 from spyglass.records import Record
 
 ARTIFACT = Artifact(
@@ -72,8 +73,5 @@ def turns_reporting_off(key: str, value: Any) -> bool:
 
 
 def _scalar(value: Any) -> Any:
-    if isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, str):
-        return value[:MAX_TEXT]
-    return type(value).__name__
+    scalar = plist_scalar(value, MAX_TEXT)
+    return scalar if scalar is not None else type(value).__name__

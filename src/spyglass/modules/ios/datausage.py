@@ -20,7 +20,8 @@ from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables
+from spyglass.modules.ios._shared import live_usage_rows, process_observables, process_rows, string_text
+from spyglass.records import Record, iso_utc
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
@@ -35,32 +36,23 @@ ARTIFACT = Artifact(
 PROCESS_COLUMNS = {"ZBUNDLENAME": "bundle_id", "ZFIRSTTIMESTAMP": "first_seen", "ZTIMESTAMP": "last_seen"}
 USAGE_COLUMNS = {"ZTIMESTAMP": "timestamp", "ZWIFIIN": "wifi_in", "ZWIFIOUT": "wifi_out",
                  "ZWWANIN": "wwan_in", "ZWWANOUT": "wwan_out", "ZKIND": "kind"}
-LINK_COLUMNS = ("ZHASPROCESS", "ZPROCESS")
+MAX_TEXT = 1024
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    process_present = db.columns("ZPROCESS")
-    selected = "".join(f', "{c}" AS "{n}"' for c, n in PROCESS_COLUMNS.items() if c in process_present)
     processes: dict[int, dict[str, Any]] = {}
-    for row in db.rows(f"SELECT Z_PK AS process_id, ZPROCNAME AS process_name{selected} "
-                       "FROM ZPROCESS ORDER BY Z_PK"):
-        process = dict(row)
+    for process in process_rows(db, PROCESS_COLUMNS):
         if isinstance(process["process_id"], int):
             processes[process["process_id"]] = process
         yield _process_record(process)
-
-    usage_present = db.columns("ZLIVEUSAGE")
-    link = next((c for c in LINK_COLUMNS if c in usage_present), None)
-    selected = "".join(f', "{c}" AS "{n}"' for c, n in USAGE_COLUMNS.items() if c in usage_present)
-    link_select = f', "{link}" AS process_id' if link else ", NULL AS process_id"
-    for row in db.rows(f"SELECT Z_PK AS usage_id{link_select}{selected} FROM ZLIVEUSAGE ORDER BY Z_PK"):
-        yield _usage_record(dict(row), processes)
+    for usage in live_usage_rows(db, USAGE_COLUMNS):
+        yield _usage_record(usage, processes)
 
 
 def _process_record(process: dict[str, Any]) -> Record:
-    name = _text(process.get("process_name"))
-    bundle_id = _text(process.get("bundle_id"))
+    name = string_text(process.get("process_name"), MAX_TEXT)
+    bundle_id = string_text(process.get("bundle_id"), MAX_TEXT)
     first_seen = apple_time(process.get("first_seen"))
     last_seen = apple_time(process.get("last_seen"))
     fields = {
@@ -79,7 +71,7 @@ def _process_record(process: dict[str, Any]) -> Record:
         message=f"Process {name or '(no name)'} ({bundle_id or 'no bundle'}) used the network, "
                 f"last {fields['last_seen'] or 'unknown'}",
         fields=fields,
-        observables=_observables(name, bundle_id),
+        observables=process_observables(name, bundle_id),
     )
 
 
@@ -87,8 +79,8 @@ def _usage_record(usage: dict[str, Any], processes: dict[int, dict[str, Any]]) -
     process_id = usage.get("process_id")
     linked = isinstance(process_id, int) and process_id > 0
     process = processes.get(process_id) if linked else None
-    name = _text(process.get("process_name")) if process else None
-    bundle_id = _text(process.get("bundle_id")) if process else None
+    name = string_text(process.get("process_name"), MAX_TEXT) if process else None
+    bundle_id = string_text(process.get("bundle_id"), MAX_TEXT) if process else None
     moment = apple_time(usage.get("timestamp"))
     fields = {
         "record_type": "live_usage",
@@ -111,15 +103,5 @@ def _usage_record(usage: dict[str, Any], processes: dict[int, dict[str, Any]]) -
         message=f"Network use by {who}: Wi-Fi in {usage.get('wifi_in')} out {usage.get('wifi_out')}, "
                 f"cellular in {usage.get('wwan_in')} out {usage.get('wwan_out')}",
         fields=fields,
-        observables=_observables(name, bundle_id),
+        observables=process_observables(name, bundle_id),
     )
-
-
-def _observables(name: str | None, bundle_id: str | None) -> tuple:
-    # Some rows name the process as "name/bundle id"; the part before the slash is the process.
-    short = name.split("/", 1)[0] if name and "/" in name else None
-    return observables(("process", name), ("process", short), ("app_id", bundle_id))
-
-
-def _text(value: object) -> str | None:
-    return value[:1024] if isinstance(value, str) and value else None

@@ -16,6 +16,7 @@ from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import plist_bool, plist_scalar
 from spyglass.records import Record
 
 ARTIFACT = Artifact(
@@ -33,8 +34,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
     data = file.plist_dict()
     if not data:
         return
-    lockdown = data.get("LDMGlobalEnabled")
-    lockdown_mode = lockdown if isinstance(lockdown, bool) else None
+    lockdown_mode = plist_bool(data.get("LDMGlobalEnabled"))
     languages = data.get("AppleLanguages")
     state = {True: "on", False: "off", None: "not recorded"}[lockdown_mode]
     yield Record(
@@ -54,8 +54,7 @@ def _scalars(data: dict[str, Any]) -> dict[str, Any]:
     """The plain settings (strings, numbers, booleans), bounded, for the analyst."""
     kept: dict[str, Any] = {}
     for key, value in list(data.items())[:MAX_SETTINGS]:
-        if isinstance(value, bool | int | float):
-            kept[str(key)] = value
-        elif isinstance(value, str):
-            kept[str(key)] = value[:MAX_TEXT]
+        scalar = plist_scalar(value, MAX_TEXT)
+        if scalar is not None:
+            kept[str(key)] = scalar
     return kept

@@ -21,8 +21,9 @@ from typing import Any
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import plist_date
 from spyglass.records import Record, iso_utc, observables, scalar_field, text_field
-from spyglass.timestamps import apple_time, to_utc
+from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
     name="idstatuscache",
@@ -59,7 +60,7 @@ def _record(service: str, account: str, lookup: dict[str, Any]) -> Record:
     raw_date = lookup.get("LookupDate")
     if not isinstance(raw_date, datetime):
         raw_date = scalar_field(raw_date, MAX_ACCOUNT_CHARS)
-    looked_up = to_utc(raw_date) if isinstance(raw_date, datetime) else apple_time(raw_date)
+    looked_up = plist_date(raw_date) or apple_time(raw_date)
     status = scalar_field(lookup.get("IDStatus"), MAX_ACCOUNT_CHARS)
     scheme, _, address = account.partition(":") if ":" in account else ("", "", account)
     clean = address.replace("\x00", "").strip()

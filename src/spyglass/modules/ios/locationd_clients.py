@@ -23,6 +23,7 @@ from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import plist_bool
 from spyglass.records import Record, iso_utc, observables, scalar_field
 from spyglass.timestamps import apple_time
 
@@ -87,7 +88,7 @@ def _record(key: str, values: dict[str, Any]) -> Record:
             "bundle_path": text.get("BundlePath") or key_path,
             "executable": executable,
             "registered": text.get("Registered") or None,
-            "authorized": authorized if isinstance(authorized, bool) else None,
+            "authorized": plist_bool(authorized),
             "authorization": authorization if isinstance(authorization, int) else None,
             "location_time_stopped": iso_utc(times.get("LocationTimeStopped")),
             "times": {name: iso_utc(moment) for name, moment in times.items()},

@@ -15,14 +15,12 @@ Seen:    iOS 14 to 16 (MVT, Kaspersky triangle_check).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import plist_date, plist_member, process_part
 from spyglass.records import Record, iso_utc, observables
-from spyglass.timestamps import to_utc
 
 ARTIFACT = Artifact(
     name="os_analytics_ad_daily",
@@ -35,22 +33,16 @@ COUNTERS = ("wifi_in", "wifi_out", "wwan_in", "wwan_out")
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.plist_dict()
-    baseline = data.get("netUsageBaseline")
-    if baseline is None:
-        return
-    if not isinstance(baseline, dict):
-        raise EvidenceError(f"{file.source}: netUsageBaseline is not a dictionary")
-    for process_name, values in baseline.items():
+    baseline = plist_member(file, "netUsageBaseline", dict)
+    for process_name, values in (baseline or {}).items():
         yield _record(str(process_name), values if isinstance(values, list) else [])
 
 
 def _record(process_name: str, values: list[Any]) -> Record:
     stamp = values[0] if values else None
-    moment = to_utc(stamp) if isinstance(stamp, datetime) else None
+    moment = plist_date(stamp)
     counters = {name: _number(values[index + 1]) if len(values) > index + 1 else None
                 for index, name in enumerate(COUNTERS)}
-    process_part = process_name.split("/", 1)[0] if "/" in process_name else None
     total = sum(value for value in counters.values() if value is not None)
     return Record(
         timestamp=moment,
@@ -64,7 +56,7 @@ def _record(process_name: str, values: list[Any]) -> Record:
             "total_bytes": total,
             "raw_date": None if moment or stamp is None else str(stamp),
         },
-        observables=observables(("process", process_name), ("process", process_part)),
+        observables=observables(("process", process_name), ("process", process_part(process_name))),
     )
 
 

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
+from spyglass.limits import MAX_SQLITE_VALUE_BYTES
 from spyglass.modules import Artifact
 from spyglass.modules.ios._locations import in_every_container
-from spyglass.records import Record, iso_utc, observables
+from spyglass.modules.ios._shared import wall_time, webkit_domain_record
+from spyglass.records import Record, flag, iso_utc, text_field
 from spyglass.sqlite import Database
-from spyglass.timestamps import unix_time
 
 DB_PATH = "Library/WebKit/WebsiteData/ResourceLoadStatistics/observations.db"
 
@@ -48,45 +49,36 @@ RELATIONS = {
     "subresource_redirects_to": ("SubresourceUniqueRedirectsTo", "subresourceDomainID", "toDomainID"),
     "subresource_redirects_from": ("SubresourceUniqueRedirectsFrom", "subresourceDomainID", "fromDomainID"),
 }
+MAX_DOMAIN_CHARS = 2048
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    columns = db.columns("ObservedDomains")
-    present = [name for name in OPTIONAL_COLUMNS if name in columns]
+    selected = ["domainID", "registrableDomain", "lastSeen", *db.present("ObservedDomains", OPTIONAL_COLUMNS)]
     rows = [dict(zip(row.keys(), row, strict=True)) for row in db.rows(
-        f"SELECT {', '.join(['domainID', 'registrableDomain', 'lastSeen', *present])} "
-        "FROM ObservedDomains ORDER BY lastSeen, domainID")]
-    names = {row["domainID"]: _text(row["registrableDomain"]) for row in rows}
+        f"SELECT {', '.join(selected)} FROM ObservedDomains ORDER BY lastSeen, domainID")]
+    names = {row["domainID"]: _domain(row["registrableDomain"]) for row in rows}
     related = {field: _relation(db, names, *spec) for field, spec in RELATIONS.items()}
     for row in rows:
         domain = names.get(row["domainID"])
         links = {field: related[field].get(row["domainID"], []) for field in RELATIONS}
-        last_seen = unix_time(_positive(row["lastSeen"]))
-        interaction = unix_time(_positive(row.get("mostRecentUserInteractionTime")))
-        message = f"WebKit saw {domain or '(no domain)'}"
-        if links["redirects_from"]:
-            message += f", redirected from {', '.join(links['redirects_from'][:5])}"
-        if links["redirects_to"]:
-            message += f", redirecting to {', '.join(links['redirects_to'][:5])}"
+        last_seen = wall_time(row["lastSeen"])
+        interaction = wall_time(row.get("mostRecentUserInteractionTime"))
         fields: dict[str, Any] = {
             "domain_id": row["domainID"],
             "domain": domain,
             "last_seen": iso_utc(last_seen),
             "last_seen_raw": row["lastSeen"],
-            "had_user_interaction": _flag(row.get("hadUserInteraction")),
+            "had_user_interaction": flag(row.get("hadUserInteraction")),
             "most_recent_user_interaction": iso_utc(interaction),
-            "is_prevalent": _flag(row.get("isPrevalent")),
-            "is_very_prevalent": _flag(row.get("isVeryPrevalent")),
-            "grandfathered": _flag(row.get("grandfathered")),
+            "is_prevalent": flag(row.get("isPrevalent")),
+            "is_very_prevalent": flag(row.get("isVeryPrevalent")),
+            "grandfathered": flag(row.get("grandfathered")),
             "data_records_removed": row.get("dataRecordsRemoved"),
-            "most_recent_web_push_interaction": iso_utc(
-                unix_time(_positive(row.get("mostRecentWebPushInteractionTime")))),
+            "most_recent_web_push_interaction": iso_utc(wall_time(row.get("mostRecentWebPushInteractionTime"))),
             **links,
         }
-        pairs = [("domain", domain)] + [("domain", d) for values in links.values() for d in values]
-        yield Record(timestamp=last_seen, timestamp_desc="last seen", message=message, fields=fields,
-                     observables=observables(*pairs))
+        yield webkit_domain_record(domain, last_seen, links, fields)
 
 
 def _relation(db: Database, names: dict[Any, str | None], table: str, own: str, other: str) -> dict[Any, list[str]]:
@@ -101,18 +93,8 @@ def _relation(db: Database, names: dict[Any, str | None], table: str, own: str, 
     return links
 
 
-def _positive(value: Any) -> Any:
-    """-1 and 0 stand for "never" in this database."""
-    return value if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
-
-
-def _flag(value: Any) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if not isinstance(value, str):
-        return None
-    return value.strip().lower()[:2048] or None
+def _domain(value: Any) -> str | None:
+    """A registrable domain as stored, lowercased; None when blank or not text. Decoded whole (no
+    SQLite value is longer than MAX_SQLITE_VALUE_BYTES): the blanks around it go before the cut."""
+    text = text_field(value, MAX_SQLITE_VALUE_BYTES)
+    return (text.strip().lower()[:MAX_DOMAIN_CHARS] or None) if text is not None else None

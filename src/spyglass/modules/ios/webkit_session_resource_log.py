@@ -21,15 +21,14 @@ Seen:    iOS 11-18.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import url_host
 from spyglass.modules import Artifact
 from spyglass.modules.ios._locations import in_every_container
-from spyglass.records import Record, iso_utc, observables
-from spyglass.timestamps import to_utc, unix_time
+from spyglass.modules.ios._shared import wall_time, webkit_domain_record
+from spyglass.records import Record, iso_utc
 
 LOG_NAME = "full_browsing_session_resourceLog.plist"
 
@@ -73,13 +72,8 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 def _record(entry: dict[str, Any], model_version: int | None) -> Record:
     domain = _domain(entry.get("PrevalentResourceDomain")) or _domain(entry.get("PrevalentResourceOrigin"))
     related = {name: _domain_list(entry, keys) for name, keys in RELATED_LISTS.items()}
-    last_seen = _moment(entry.get("lastSeen"))
-    interaction = _moment(entry.get("mostRecentUserInteraction"))
-    message = f"WebKit saw {domain or '(no domain)'}"
-    if related["redirects_from"]:
-        message += f", redirected from {', '.join(related['redirects_from'][:5])}"
-    if related["redirects_to"]:
-        message += f", redirecting to {', '.join(related['redirects_to'][:5])}"
+    last_seen = wall_time(entry.get("lastSeen"))
+    interaction = wall_time(entry.get("mostRecentUserInteraction"))
     fields: dict[str, Any] = {
         "domain": domain,
         "last_seen": iso_utc(last_seen),
@@ -93,9 +87,7 @@ def _record(entry: dict[str, Any], model_version: int | None) -> Record:
         "model_version": model_version,
         **related,
     }
-    pairs = [("domain", domain)] + [("domain", d) for values in related.values() for d in values]
-    return Record(timestamp=last_seen, timestamp_desc="last seen", message=message, fields=fields,
-                  observables=observables(*pairs))
+    return webkit_domain_record(domain, last_seen, related, fields)
 
 
 def _domain_list(entry: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -121,15 +113,6 @@ def _domain(value: Any) -> str | None:
     if "://" in value:
         return url_host(value)
     return value.lower()
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return to_utc(value)
-    # WallTime: Unix seconds. Zero or -1 mean "never".
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return unix_time(value)
-    return None
 
 
 def _raw(value: Any) -> Any:

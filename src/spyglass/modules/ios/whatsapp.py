@@ -23,61 +23,57 @@ from typing import Any
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
-from spyglass.records import Record, iso_utc, observables, text_field
-from spyglass.sqlite import Database
+from spyglass.modules.ios._shared import jid_phone, whatsapp_paths
+from spyglass.records import Record, flag, iso_utc, observables, text_field
 from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
     name="whatsapp",
     description="WhatsApp messages",
-    paths=('/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsApp.shared}/ChatStorage.sqlite',
-           '/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsAppSMB.shared}/ChatStorage.sqlite'),
+    paths=whatsapp_paths("ChatStorage.sqlite"),
     tables={"ZWAMESSAGE": {"Z_PK", "ZMESSAGEDATE"}},
     os_versions="iOS 10-18",
 )
 
-# Columns read when present; older WhatsApp versions lack some, read as NULL.
+# Columns read when present; older WhatsApp versions lack some, read as None.
 MESSAGE_COLUMNS = ("ZTEXT", "ZFROMJID", "ZTOJID", "ZISFROMME", "ZMESSAGETYPE", "ZPUSHNAME", "ZSTANZAID",
                    "ZSENTDATE", "ZMESSAGESTATUS", "ZSTARRED")
 SESSION_COLUMNS = ("ZCONTACTJID", "ZPARTNERNAME", "ZSESSIONTYPE")
 MEDIA_COLUMNS = ("ZMEDIAURL", "ZMEDIALOCALPATH", "ZTITLE", "ZFILESIZE", "ZVCARDSTRING")
 MEMBER_COLUMNS = ("ZMEMBERJID", "ZCONTACTNAME")
-PHONE_JID_SERVERS = ("s.whatsapp.net", "c.us")
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
     message_columns = db.columns("ZWAMESSAGE")
-    selected = ["m.Z_PK AS message_id", "m.ZMESSAGEDATE AS message_date"]
-    selected += _optional("m", message_columns, MESSAGE_COLUMNS)
+    selected = ["m.Z_PK AS message_id", "m.ZMESSAGEDATE AS message_date",
+                *db.present("ZWAMESSAGE", MESSAGE_COLUMNS, "m")]
     joins = []
     for table, alias, link, columns in (
             ("ZWACHATSESSION", "s", "ZCHATSESSION", SESSION_COLUMNS),
             ("ZWAMEDIAITEM", "i", "ZMEDIAITEM", MEDIA_COLUMNS),
             ("ZWAGROUPMEMBER", "g", "ZGROUPMEMBER", MEMBER_COLUMNS)):
-        present = db.columns(table)
-        if link in message_columns and "Z_PK" in present:
+        if link in message_columns and "Z_PK" in db.columns(table):
             joins.append(f" LEFT JOIN {table} {alias} ON {alias}.Z_PK = m.{link}")
-            selected += _optional(alias, present, columns)
-        else:
-            selected += [f"NULL AS {column}" for column in columns]
+            selected += db.present(table, columns, alias)
     query = f"SELECT {', '.join(selected)} FROM ZWAMESSAGE m{''.join(joins)} ORDER BY m.ZMESSAGEDATE, m.Z_PK"
-    for row in _rows(db, query):
-        yield _record(row)
+    for row in db.rows(query):
+        # A column this version lacks is not selected: its key is missing, read as None.
+        yield _record(dict(zip(row.keys(), row, strict=True)))
 
 
 def _record(row: dict[str, Any]) -> Record:
-    from_me = bool(row["ZISFROMME"])
-    text, title = text_field(row["ZTEXT"]), text_field(row["ZTITLE"])
-    chat_jid, chat_name = text_field(row["ZCONTACTJID"]), text_field(row["ZPARTNERNAME"])
-    from_jid, to_jid, member_jid = text_field(row["ZFROMJID"]), text_field(row["ZTOJID"]), text_field(row["ZMEMBERJID"])
+    from_me = bool(row.get("ZISFROMME"))
+    text, title = text_field(row.get("ZTEXT")), text_field(row.get("ZTITLE"))
+    chat_jid, chat_name = text_field(row.get("ZCONTACTJID")), text_field(row.get("ZPARTNERNAME"))
+    from_jid, to_jid, member_jid = text_field(row.get("ZFROMJID")), text_field(row.get("ZTOJID")), text_field(row.get("ZMEMBERJID"))
     sent_at = apple_time(row["message_date"])
-    media_url = text_field(row["ZMEDIAURL"])
+    media_url = text_field(row.get("ZMEDIAURL"))
     partner = chat_name or jid_phone(chat_jid) or chat_jid or "(unknown chat)"
     if from_me:
         message = f"WhatsApp message to {partner}"
     else:
-        sender = text_field(row["ZCONTACTNAME"]) or text_field(row["ZPUSHNAME"]) or jid_phone(member_jid or from_jid)
+        sender = text_field(row.get("ZCONTACTNAME")) or text_field(row.get("ZPUSHNAME")) or jid_phone(member_jid or from_jid)
         message = f"WhatsApp message from {sender or partner}" + (f" in {partner}" if member_jid else "")
     body = text or title or (f"[media {media_url}]" if media_url else "")
     if body:
@@ -92,50 +88,25 @@ def _record(row: dict[str, Any]) -> Record:
             "chat_jid": chat_jid,
             "chat_name": chat_name,
             "is_group": bool(chat_jid and chat_jid.endswith("@g.us")),
-            "session_type": row["ZSESSIONTYPE"],
+            "session_type": row.get("ZSESSIONTYPE"),
             "from_me": from_me,
             "from_jid": from_jid,
             "to_jid": to_jid,
             "sender_jid": member_jid,
-            "sender_name": text_field(row["ZCONTACTNAME"]) or text_field(row["ZPUSHNAME"]),
+            "sender_name": text_field(row.get("ZCONTACTNAME")) or text_field(row.get("ZPUSHNAME")),
             "text": text,
-            "message_type": row["ZMESSAGETYPE"],
-            "message_status": row["ZMESSAGESTATUS"],
-            "starred": None if row["ZSTARRED"] is None else bool(row["ZSTARRED"]),
-            "stanza_id": text_field(row["ZSTANZAID"]),
+            "message_type": row.get("ZMESSAGETYPE"),
+            "message_status": row.get("ZMESSAGESTATUS"),
+            "starred": flag(row.get("ZSTARRED")),
+            "stanza_id": text_field(row.get("ZSTANZAID")),
             "date": iso_utc(sent_at),
             "date_raw": row["message_date"],
-            "sent_date": iso_utc(apple_time(row["ZSENTDATE"])),
+            "sent_date": iso_utc(apple_time(row.get("ZSENTDATE"))),
             "media_url": media_url,
-            "media_local_path": text_field(row["ZMEDIALOCALPATH"]),
+            "media_local_path": text_field(row.get("ZMEDIALOCALPATH")),
             "media_title": title,
-            "media_size": row["ZFILESIZE"],
+            "media_size": row.get("ZFILESIZE"),
         },
         observables=observables(*(("phone", jid_phone(jid)) for jid in jids), ("url", media_url),
-                                *extract(text), *extract(title), *extract(text_field(row["ZVCARDSTRING"]))),
+                                *extract(text), *extract(title), *extract(text_field(row.get("ZVCARDSTRING")))),
     )
-
-
-def jid_phone(jid: str | None) -> str | None:
-    """The phone number of a personal JID (4915112345678@s.whatsapp.net -> +4915112345678);
-    None for groups (@g.us), broadcast lists, status and LID (@lid) identifiers."""
-    if not jid or "@" not in jid:
-        return None
-    user, _, server = jid.partition("@")
-    user = user.split(":", 1)[0].split(".", 1)[0]      # device suffixes: 491511...:12@s.whatsapp.net
-    if server not in PHONE_JID_SERVERS or not user.isdigit() or not 6 <= len(user) <= 15:
-        return None
-    return "+" + user
-
-
-def _optional(alias: str, present: set[str], columns: tuple[str, ...]) -> list[str]:
-    return [f"{alias}.{c} AS {c}" if c in present else f"NULL AS {c}" for c in columns]
-
-
-def _rows(db: Database, query: str) -> Iterator[dict[str, Any]]:
-    for row in db.rows(query):
-        yield dict(zip(row.keys(), row, strict=True))
-
-
-
-

@@ -17,14 +17,13 @@ from collections.abc import Iterator
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.extract import extract
 from spyglass.modules import Artifact
-from spyglass.modules.ios.whatsapp import jid_phone
+from spyglass.modules.ios._shared import jid_phone, whatsapp_paths
 from spyglass.records import Record, observables, text_field
 
 ARTIFACT = Artifact(
     name="whatsapp_contacts",
     description="WhatsApp contacts",
-    paths=('/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsApp.shared}/ContactsV2.sqlite',
-           '/private/var/mobile/Containers/Shared/AppGroup/{group.net.whatsapp.WhatsAppSMB.shared}/ContactsV2.sqlite'),
+    paths=whatsapp_paths("ContactsV2.sqlite"),
     tables={"ZWAADDRESSBOOKCONTACT": {"Z_PK"}},
     os_versions="iOS 12-18",
 )
@@ -35,12 +34,12 @@ COLUMNS = ("ZFULLNAME", "ZGIVENNAME", "ZBUSINESSNAME", "ZPHONENUMBER", "ZPHONENU
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     db = file.sqlite()
-    present = db.columns("ZWAADDRESSBOOKCONTACT")
-    selected = ", ".join(c if c in present else f"NULL AS {c}" for c in COLUMNS)
-    for row in db.rows(f"SELECT Z_PK, {selected} FROM ZWAADDRESSBOOKCONTACT ORDER BY Z_PK"):
-        name = text_field(row["ZFULLNAME"]) or text_field(row["ZGIVENNAME"]) or text_field(row["ZBUSINESSNAME"])
-        number, whatsapp_id = text_field(row["ZPHONENUMBER"]), text_field(row["ZWHATSAPPID"])
-        about = text_field(row["ZABOUTTEXT"])
+    selected = ", ".join(["Z_PK", *db.present("ZWAADDRESSBOOKCONTACT", COLUMNS)])
+    # A column this version lacks is not selected: its key is missing, read as None.
+    for row in map(dict, db.rows(f"SELECT {selected} FROM ZWAADDRESSBOOKCONTACT ORDER BY Z_PK")):
+        name = text_field(row.get("ZFULLNAME")) or text_field(row.get("ZGIVENNAME")) or text_field(row.get("ZBUSINESSNAME"))
+        number, whatsapp_id = text_field(row.get("ZPHONENUMBER")), text_field(row.get("ZWHATSAPPID"))
+        about = text_field(row.get("ZABOUTTEXT"))
         account = jid_phone(whatsapp_id)
         label = number or account or whatsapp_id or "(no number)"
         yield Record(
@@ -50,19 +49,15 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
             fields={
                 "contact_id": row["Z_PK"],
                 "name": name,
-                "business_name": text_field(row["ZBUSINESSNAME"]),
+                "business_name": text_field(row.get("ZBUSINESSNAME")),
                 "phone_number": number,
-                "phone_label": text_field(row["ZPHONENUMBERLABEL"]),
+                "phone_label": text_field(row.get("ZPHONENUMBERLABEL")),
                 "whatsapp_id": whatsapp_id,
-                "lid": text_field(row["ZLID"]),
-                "username": text_field(row["ZUSERNAME"]),
+                "lid": text_field(row.get("ZLID")),
+                "username": text_field(row.get("ZUSERNAME")),
                 "about": about,
-                "about_timestamp_raw": row["ZABOUTTIMESTAMP"],
-                "address_book_identifier": text_field(row["ZIDENTIFIER"]),
+                "about_timestamp_raw": row.get("ZABOUTTIMESTAMP"),
+                "address_book_identifier": text_field(row.get("ZIDENTIFIER")),
             },
             observables=observables(("phone", number), ("phone", account), *extract(about)),
         )
-
-
-
-
