@@ -57,16 +57,21 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
         "chat_id", "message_id"} <= db.columns("chat_message_join")
     chat_columns = db.columns("chat") if chat_join else set()
     chat_select = ", ".join(
-        f'(SELECT c."{column}" FROM chat_message_join j JOIN chat c ON c.ROWID = j.chat_id '
-        f'WHERE j.message_id = m.ROWID LIMIT 1) AS "{name}"'
+        f'c."{column}" AS "{name}"'
         for column, name in (("chat_identifier", "chat_identifier"), ("display_name", "chat_name"),
                              ("service_name", "chat_service"))
         if column in chat_columns)
+    # One pass over chat_message_join, joined once: a correlated subquery per message was
+    # quadratic on an sms.db without an index on message_id (MVT's sample has none, and an
+    # attacker can drop any index). A message in several chats keeps the lowest chat id.
+    chat_from = (" LEFT JOIN (SELECT message_id, MIN(chat_id) AS chat_id FROM chat_message_join "
+                 "GROUP BY message_id) j ON j.message_id = m.ROWID LEFT JOIN chat c ON c.ROWID = j.chat_id"
+                 if chat_select else "")
     query = (
         f"SELECT m.ROWID AS message_id, m.handle_id AS handle_rowid, {', '.join(selected) or 'NULL AS guid'}, "
         f"h.id AS handle, {handle_service} AS handle_service"
         f"{', ' + chat_select if chat_select else ''} "
-        "FROM message m LEFT JOIN handle h ON h.ROWID = m.handle_id ORDER BY m.ROWID"
+        f"FROM message m LEFT JOIN handle h ON h.ROWID = m.handle_id{chat_from} ORDER BY m.ROWID"
     )
     for row in db.rows(query):
         yield _record(dict(row))
