@@ -6,15 +6,16 @@ but left their live-usage rows behind, and Core Data never reuses a primary key,
     of tampering (high);
   - a hole in the ZPROCESS keys alone means rows were deleted, which iOS itself rarely
     does but an uninstall or a database migration can explain (medium).
+The logic is shared with `netusage_erased` (heuristics/_usage.py).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
 from spyglass.detections import Detection
-from spyglass.heuristics import Heuristic, suspicious
+from spyglass.heuristics import Heuristic
+from spyglass.heuristics._usage import erased_processes
 from spyglass.records import Record
 
 HEURISTIC = Heuristic(
@@ -25,25 +26,4 @@ HEURISTIC = Heuristic(
 
 
 def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
-    processes: dict[str, list[tuple[int, Record]]] = defaultdict(list)
-    for record in records.get("datausage", ()):
-        fields = record.fields
-        if fields.get("record_type") == "live_usage" and fields.get("process_missing"):
-            yield suspicious(
-                HEURISTIC, record,
-                f"Network use recorded for process #{fields.get('process_id')}, whose process entry was "
-                "deleted from DataUsage.sqlite: spyware (Pegasus) erased its own entries this way",
-                severity="high")
-        elif fields.get("record_type") == "process" and isinstance(fields.get("process_id"), int):
-            processes[record.source].append((fields["process_id"], record))
-    for rows in processes.values():
-        rows.sort(key=lambda pair: pair[0])
-        for (previous, _), (current, record) in zip(rows, rows[1:], strict=False):
-            if current - previous > 1:
-                missing = (f"entry #{previous + 1} is" if current - previous == 2
-                           else f"entries #{previous + 1} to #{current - 1} are")
-                yield suspicious(
-                    HEURISTIC, record,
-                    f"Process {missing} missing from DataUsage.sqlite (keys are never reused): "
-                    "processes were deleted, possibly to hide them",
-                    severity="medium")
+    yield from erased_processes(HEURISTIC, records.get("datausage", ()), "DataUsage.sqlite")
