@@ -43,6 +43,11 @@ def _sms_db(count: int, rng: random.Random) -> bytes:
                          apple_nanoseconds(moment), number % 3 == 0))
         connection.executemany("INSERT INTO message (ROWID, guid, text, handle_id, service, date, is_from_me) "
                                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        # Every message is in a chat, as on a phone: one conversation per handle.
+        connection.executemany("INSERT INTO chat (ROWID, guid, chat_identifier, service_name) VALUES (?, ?, ?, ?)",
+                               [(i, f"iMessage;-;+4179{i:07d}", f"+4179{i:07d}", "iMessage") for i in range(1, 201)])
+        connection.executemany("INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES (?, ?, ?)",
+                               [(row[3], row[0], row[5]) for row in rows])
     return build_sqlite(sms_schema(17), populate=populate)
 
 
