@@ -1,6 +1,7 @@
 """Applications not installed from the App Store: TestFlight, enterprise or developer installs.
 
-Reads the `backup_info` application records. The App Store writes iTunesMetadata naming
+Reads the application records of `backup_info` (a backup's Info.plist) and `app_bundles` (the
+installed bundles of a filesystem dump), which share their fields. The App Store writes iTunesMetadata naming
 itself as `sourceApp`; an app without it came from elsewhere (an enterprise or developer
 certificate, a management profile, a sideloading tool), a route stalkerware and some
 spyware use. TestFlight betas are ordinary for developers (low); other sources medium.
@@ -18,14 +19,14 @@ from spyglass.records import Observable, Record
 HEURISTIC = Heuristic(
     name="apps_outside_store",
     description="Applications not installed from the App Store",
-    modules=frozenset({"backup_info"}),
+    modules=frozenset({"backup_info", "app_bundles"}),
 )
 
 TESTFLIGHT = "com.apple.TestFlight"
 
 
 def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
-    for record in records.get("backup_info", ()):
+    for record in (*records.get("backup_info", ()), *records.get("app_bundles", ())):
         fields = record.fields
         bundle_id = str(fields.get("bundle_id") or "")
         if fields.get("record_type") != "application" or fields.get("from_app_store") is not False:

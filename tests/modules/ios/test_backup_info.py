@@ -95,3 +95,12 @@ def test_backup_info_missing(tmp_path):
     (root / "Info.plist").unlink()
     backup = IOSBackup(root)
     assert locate(backup_info.ARTIFACT, backup) == []
+
+
+def test_backup_info_app_store_sheet_counts_as_the_app_store(tmp_path):
+    # Apps installed from the App Store sheet shown inside another app name its extension.
+    builder = BackupBuilder()
+    builder.add_app("com.example.sheet", itunes_metadata={"sourceApp": "com.apple.AppStore.ProductPageExtension"})
+    records = run_module(builder, tmp_path / "b", backup_info)
+    [app] = [r for r in records if r.fields.get("bundle_id") == "com.example.sheet"]
+    assert (app.fields["source_app"], app.fields["from_app_store"]) == ("com.apple.AppStore.ProductPageExtension", True)

@@ -152,3 +152,8 @@ WHATSAPP_GROUPS = ("group.net.whatsapp.WhatsApp.shared", "group.net.whatsapp.Wha
 def whatsapp_paths(name: str) -> tuple[str, ...]:
     """Device paths of the file `name` in the app groups of WhatsApp and WhatsApp Business."""
     return tuple(f"/private/var/mobile/Containers/Shared/AppGroup/{{{group}}}/{name}" for group in WHATSAPP_GROUPS)
+
+
+# Installers that are the App Store: the app itself and its sheet shown inside other apps
+# (MVT's applications module lists both).
+APP_STORE_INSTALLERS = frozenset({"com.apple.AppStore", "com.apple.AppStore.ProductPageExtension"})

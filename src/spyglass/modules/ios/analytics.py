@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from spyglass.acquisitions.base import EvidenceFile
+from spyglass.acquisitions.base import IOS_FS, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.extract import extract
 from spyglass.modules import Artifact
@@ -43,6 +43,8 @@ ARTIFACT = Artifact(
     paths=("/private/var/Keychains/Analytics/*.db",),
     tables={"hard_failures": {"timestamp", "data"}},
     defining_table="hard_failures",
+    # Backups do not carry it: a filesystem dump does.
+    kinds=frozenset({IOS_FS}),
     os_versions="iOS 11-26",
 )
 

@@ -21,6 +21,7 @@ from spyglass.acquisitions.base import IOS_BACKUP, Acquisition
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
+from spyglass.modules.ios._shared import APP_STORE_INSTALLERS
 from spyglass.plists import load_plist
 from spyglass.records import Record, iso_utc, observables, parse_iso
 from spyglass.timestamps import to_utc
@@ -33,7 +34,6 @@ ARTIFACT = Artifact(
     os_versions="iOS 10-18",
 )
 
-APP_STORE = "com.apple.AppStore"
 TESTFLIGHT = "com.apple.TestFlight"
 
 
@@ -67,7 +67,7 @@ def _app_record(app: dict[str, Any]) -> Record:
     elif source_app is None:
         from_app_store = None           # metadata without an installer named
     else:
-        from_app_store = source_app == APP_STORE
+        from_app_store = source_app in APP_STORE_INSTALLERS
     download = metadata.get("com.apple.iTunesStore.downloadInfo")
     purchased = _date(metadata.get("purchaseDate")) or (
         _date(download.get("purchaseDate")) if isinstance(download, dict) else None)

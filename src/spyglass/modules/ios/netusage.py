@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spyglass.acquisitions.base import EvidenceFile
+from spyglass.acquisitions.base import IOS_FS, EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.modules.ios._usage import TABLES, usage_records
 from spyglass.records import Record
@@ -32,6 +32,8 @@ ARTIFACT = Artifact(
     description="Network use per process (networkd)",
     paths=("/private/var/networkd/netusage.sqlite", "/private/var/networkd/db/netusage.sqlite"),
     tables=TABLES,
+    # Backups do not carry it: a filesystem dump does.
+    kinds=frozenset({IOS_FS}),
     os_versions="iOS 10-18",
 )
 

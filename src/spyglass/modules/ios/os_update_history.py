@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from spyglass.acquisitions.base import EvidenceFile
+from spyglass.acquisitions.base import IOS_FS, EvidenceFile
 from spyglass.errors import EvidenceError, NotPresent
 from spyglass.modules import Artifact
 from spyglass.modules.ios._shared import string_text
@@ -44,6 +44,8 @@ ARTIFACT = Artifact(
     paths=("/private/var/db/analyticsd/Analytics-Journal-*.ips",
            "/private/var/mobile/MobileSoftwareUpdate/restore.log",
            "/private/var/Keychains/Analytics/*.db"),
+    # Backups do not carry it: a filesystem dump does.
+    kinds=frozenset({IOS_FS}),
     os_versions="iOS 11-26",
 )
 
