@@ -32,7 +32,7 @@ def test_demo_shows_real_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         *((module, "free247downloads.com") for module in (
             "sms", "safari_history", "safari_browser_state", "safari_favicons", "chrome_history", "chrome_favicons",
             "firefox_history", "firefox_favicons", "firefox_places", "shortcuts", "whatsapp", "webkit_resource_load_statistics",
-            "webkit_session_resource_log")),
+            "webkit_session_resource_log", "webkit_website_data")),
     }
     assert "Traces of known spyware were found (Pegasus)" in result.output
     assert (case_dir / "report.html").exists()

@@ -29,7 +29,8 @@ EXPECTED_INDICATOR_HITS = {
     ("safari_history", "domain", "free247downloads.com"),
 } | {(module, "domain", "evil-cdn.com") for module in (
     "sms", "safari_browser_state", "safari_favicons", "chrome_history", "chrome_favicons", "firefox_history",
-    "firefox_favicons", "firefox_places", "shortcuts", "whatsapp", "webkit_resource_load_statistics", "webkit_session_resource_log")}
+    "firefox_favicons", "firefox_places", "shortcuts", "whatsapp", "webkit_resource_load_statistics", "webkit_session_resource_log",
+    "webkit_website_data")}
 
 EXPECTED_SUSPICIOUS = {
     ("idstatuscache", "idstatus_nul", "high"),
@@ -40,6 +41,8 @@ EXPECTED_SUSPICIOUS = {
     ("backup_info", "apps_outside_store", "low"),
     ("sms_attachments", "attachment_var_tmp", "medium"),
     ("safari_history", "safari_redirect", "medium"),
+    # The planted process and its decoy are names iOS ships no program under.
+    ("datausage", "unknown_process", "medium"),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from tests.builders import ios_artifacts_system as system
 from tests.builders import ios_artifacts_web as web
+from tests.builders import ios_webdata as webdata
 from tests.builders.ios_artifacts_core import (
     add_apps,
     add_datausage,
@@ -99,6 +100,9 @@ def add_everything(builder: BackupBuilder, planted: dict[str, str] = PLANTED) ->
         [{"id": 1, "url": planted["link"], "title": "Delivery", "last_local": WHEN}],
         [{"id": 1, "place_id": 1, "visited": WHEN}]))
     home = "HomeDomain"
+    # Safari keeps a site's local storage under its origin's name, after its history is cleared.
+    builder.add_file(home, f"Library/WebKit/WebsiteData/LocalStorage/https_{planted['domain']}_0.localstorage",
+                     webdata.localstorage_db({"session": "1"}))
     builder.add_file(home, "Library/Preferences/com.apple.osanalytics.addaily.plist", system.addaily_plist())
     builder.add_file(home, "Library/CoreDuet/People/interactionC.db", system.interaction_c_db_ios17())
     builder.add_file(home, "Library/CallHistoryDB/CallHistory.storedata", system.call_history_db())

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from spyglass.detections import Detection
-from spyglass.heuristics import Heuristic, suspicious
+from spyglass.heuristics import Heuristic, _ios_processes, suspicious
 from spyglass.records import Observable, Record
 
 HEURISTIC = Heuristic(
@@ -36,12 +36,6 @@ HEURISTIC = Heuristic(
     keep=lambda record: record.fields.get("record_type") == "client",
 )
 
-SHIPPED = ("/System/", "/usr/", "/sbin/", "/bin/", "/Applications/", "/private/preboot/Cryptexes/",
-           "/private/var/staged_system_apps/", "/private/var/containers/Bundle/", "/Developer/")
-SHIPPED_FILES = frozenset({"/kernel"})
-# /var and /etc are links to /private/var and /private/etc on iOS, /tmp to /private/var/tmp.
-ALIASES = (("/var/", "/private/var/"), ("/tmp/", "/private/var/tmp/"), ("/private/tmp/", "/private/var/tmp/"),
-           ("/etc/", "/private/etc/"))
 STAGING = "/private/var/db/com.apple.xpc.roleaccountd.staging/"
 APPLE_WORKSPACE = re.compile(re.escape(STAGING) + r"exec/\d+\.\d+\.xpc/[^/]+")
 WHERE = (
@@ -87,15 +81,12 @@ def location(value: object) -> str | None:
     path = posixpath.normpath(value)
     if path.startswith("//"):
         path = "/" + path.lstrip("/")
-    for alias, target in ALIASES:
-        if path.startswith(alias):
-            path = target + path[len(alias):]
-            break
-    return path
+    return _ios_processes.normal_path(path)
 
 
 def shipped(path: str) -> bool:
-    return path in SHIPPED_FILES or path.startswith(SHIPPED)
+    """Whether iOS keeps programs where `path` is: the system's folders or an installed app's bundle."""
+    return _ios_processes.place(path) != "odd"
 
 
 def _reboots(seen: list[Record]) -> str:

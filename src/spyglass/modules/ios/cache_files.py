@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from spyglass.acquisitions.base import EvidenceFile
+from spyglass.acquisitions.base import IOS_FS, EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables, scalar_field, text_field
 
@@ -37,6 +37,8 @@ ARTIFACT = Artifact(
     tables={"cfurl_cache_response": {"entry_ID", "request_key", "time_stamp"}},
     # Apps name other databases Cache.db too: without this table a file is not NSURLCache's.
     defining_table="cfurl_cache_response",
+    # Backups leave Library/Caches out: a filesystem dump has them.
+    kinds=frozenset({IOS_FS}),
     os_versions="iOS 10-18",
 )
 
