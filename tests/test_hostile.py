@@ -10,12 +10,14 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.modules import Module, discover
 from spyglass.runner import ModuleResult, run_module
 from tests.builders.ios_backup import BackupBuilder, backup_location, concrete_device_path
+from tests.builders.plist_bombs import doubling_archive, many_elements_xml, shared_reference_bplist
 
 BUG_TYPES = ("TypeError", "AttributeError", "KeyError", "IndexError", "ValueError", "UnboundLocalError",
              "NameError", "AssertionError", "ZeroDivisionError", "OverflowError", "RecursionError",
@@ -33,7 +35,12 @@ PAYLOADS = {
                                         "ProfileEvents": {"x": 1}}, fmt=plistlib.FMT_BINARY),
     "xml_entity_bomb": (b'<?xml version="1.0"?><!DOCTYPE plist [<!ENTITY a "aaaaaaaaaa">'
                         b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><plist><string>&b;</string></plist>'),
+    # Resource bombs: small files, enormous when walked per path or parsed whole.
+    "bplist_shared_references": shared_reference_bplist(),
+    "keyed_archive_doubling": plistlib.dumps(doubling_archive(40), fmt=plistlib.FMT_BINARY),
+    "xml_many_elements": many_elements_xml(),
 }
+MAX_RECORD_JSON = 2 * 1024 * 1024   # what a record may weigh, whatever a module copied into it
 
 
 def backup_places(module: Module) -> list[tuple[str, str]]:
@@ -62,6 +69,8 @@ def test_every_module_fails_cleanly_on_hostile_files(tmp_path: Path, payload: st
                 bugs.append(f"{module.name}: {error}")
         assert result.status in ("ok", "error", "not present"), module.name
         assert all(record.module == module.name for record in records)
+        heavy = [len(orjson.dumps(record.to_dict(), default=str)) for record in records]
+        assert not heavy or max(heavy) < MAX_RECORD_JSON, module.name
     assert bugs == []
 
 

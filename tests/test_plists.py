@@ -20,6 +20,7 @@ from spyglass.bplist import read_mbfile
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_ARCHIVE_NODES, MAX_PLIST_OBJECTS
 from spyglass.plists import load_plist, unarchive
+from tests.builders.plist_bombs import doubling_archive, keyed_archive
 
 try:
     import pytest_timeout  # noqa: F401
@@ -48,19 +49,6 @@ def within(seconds: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 signal.signal(signal.SIGALRM, previous)
         return guarded
     return wrap
-
-
-def keyed_archive(objects: list[Any], root: int = 1) -> dict[str, Any]:
-    return {"$version": 100000, "$archiver": "NSKeyedArchiver", "$top": {"root": UID(root)}, "$objects": objects}
-
-
-def doubling_archive(levels: int) -> dict[str, Any]:
-    """Object i (1..levels) is an NSArray holding object i+1 twice: 2**levels paths, levels+3 objects."""
-    array_class = levels + 2
-    objects: list[Any] = ["$null"]
-    objects += [{"$class": UID(array_class), "NS.objects": [UID(i + 1), UID(i + 1)]} for i in range(1, levels + 1)]
-    objects += ["leaf", {"$classes": ["NSArray", "NSObject"], "$classname": "NSArray"}]
-    return keyed_archive(objects)
 
 
 def binary_plist(objects: list[bytes], *, top: int = 0, ref_size: int = 1) -> bytes:

@@ -20,15 +20,8 @@ from spyglass.records import Record
 from spyglass.runner import ModuleResult, run_module
 from tests.builders.ios_artifacts_core import IDSTATUS_DOMAIN, IDSTATUS_PATH_IOS15
 from tests.builders.ios_backup import BackupBuilder
+from tests.builders.plist_bombs import doubling
 from tests.test_plists import within
-
-
-def doubling(depth: int, leaf: Any = 1) -> Any:
-    """A list holding the same list twice, `depth` times: tiny in memory, 2**depth leaves per path."""
-    node = leaf
-    for _ in range(depth):
-        node = [node, node]
-    return node
 
 
 def count_values(value: Any) -> int:
