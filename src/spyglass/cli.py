@@ -84,9 +84,9 @@ def main() -> None:
     """spyglass: check a phone's forensic acquisition for traces of mercenary spyware, offline."""
 
 
-def _secrets(password_file: Path | None, key_file: Path | None) -> Any:
+def _secrets(password_file: Path | None, key_file: Path | None, age_identity: Path | None = None) -> Any:
     from spyglass.secrets import Secrets
-    return Secrets(password_file=password_file, key_file=key_file)
+    return Secrets(password_file=password_file, key_file=key_file, age_identity=age_identity)
 
 
 secret_options = [
@@ -118,10 +118,15 @@ def with_secret_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="Expand shortened links and match their targets: sends one HEAD request per shortened "
                    "link to the shortening service named in it (bit.ly, ...), reads only where it points; "
                    "never contacts the target.")
+@click.option("--age-identity", type=click.Path(path_type=Path, dir_okay=False),
+              help="age identity file decrypting an encrypted androidqf acquisition (.zip.age); a "
+                   "passphrase-encrypted one takes the password sources above.")
 @with_secret_options
 def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tuple[Path, ...], html: bool,
-          expand_short_links: bool, password_file: Path | None, key_file: Path | None) -> None:
-    """Check an acquisition (iOS backup, ...) and write a case folder."""
+          expand_short_links: bool, age_identity: Path | None, password_file: Path | None,
+          key_file: Path | None) -> None:
+    """Check an acquisition (iOS backup, filesystem dump, sysdiagnose, androidqf, Android bug report
+    or backup) and write a case folder."""
     def body() -> int:
         if expand_short_links:
             err_console.print("[yellow]--expand-short-links: each shortened link found in the evidence is sent "
@@ -133,7 +138,7 @@ def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tup
         feeds, index, feed_info, warnings = _load_feeds(iocs)
         with _progress() as progress:
             outcome = run_check(path, out, feeds, index, kind=kind, force=force,
-                                secrets=_secrets(password_file, key_file), progress=RichProgress(progress),
+                                secrets=_secrets(password_file, key_file, age_identity), progress=RichProgress(progress),
                                 feed_info=feed_info, warnings=warnings, expand_short_links=expand_short_links)
         _write_reports(outcome.case_dir, html)
         print_summary(console, outcome.case_dir)

@@ -37,3 +37,7 @@ MAX_CONTAINER_MEMBERS = 5_000_000    # members one folder, tar or zip may list
 MAX_TREE_DEPTH = 128                 # folders nested in a container
 MAX_MODULE_RECORDS = 20_000_000      # records one module may yield in one check
 MAX_MODULE_SECONDS = 1800.0          # time one module may take in one check
+MAX_AGE_BYTES = min(4 * 1024 ** 3, _MEMORY // 4)   # an age-encrypted acquisition, decrypted in memory
+MAX_AB_MEMBER_BYTES = 64 * 1024 * 1024   # an Android backup member held in memory to be read
+MAX_AB_HELD_BYTES = min(1024 ** 3, _MEMORY // 8)   # all members of one Android backup held
+MAX_AB_ROUNDS = 1_000_000            # PBKDF2 rounds an Android backup may ask for (Android uses 10,000)

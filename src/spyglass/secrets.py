@@ -91,11 +91,12 @@ class Secrets:
 
     def __init__(self, password_file: Path | None = None, key_file: Path | None = None, *,
                  environ: MutableMapping[Any, Any] | None = None, interactive: bool | None = None,
-                 prompt: Callable[[str], str] = getpass.getpass) -> None:
+                 prompt: Callable[[str], str] = getpass.getpass, age_identity: Path | None = None) -> None:
         if password_file is not None and key_file is not None:
             raise SpyglassError("give either --password-file or --key-file, not both")
         self.password_file = Path(password_file) if password_file is not None else None
         self.key_file = Path(key_file) if key_file is not None else None
+        self.age_identity = Path(age_identity) if age_identity is not None else None
         if environ is None:
             environ = os.environb if os.supports_bytes_environ else os.environ
         self._env_password = _pop_env_password(environ)
@@ -135,6 +136,13 @@ class Secrets:
                 raise SpyglassError("the backup password is empty")
             self._password, self.source = password, source
         return self._password
+
+    def age_identities(self) -> Hidden:
+        """The text of the --age-identity file (age X25519 identities, one a line), wrapped."""
+        if self.age_identity is None:
+            raise SpyglassError("this acquisition is age-encrypted to an identity: give --age-identity FILE")
+        self.source = "age-identity"
+        return _read_secret_file(self.age_identity, "age identity file")
 
     def password(self) -> bytes:
         """The backup password as UTF-8 bytes (prefer `secret_password`, which stays wrapped)."""

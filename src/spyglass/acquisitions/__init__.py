@@ -5,7 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_BACKUP, IOS_FS, KINDS, SYSDIAGNOSE, Acquisition
+from spyglass.acquisitions.android import AndroidBugreport, AndroidQF
+from spyglass.acquisitions.android_backup import AndroidBackup
+from spyglass.acquisitions.base import (
+    ANDROID_BACKUP,
+    ANDROID_BUGREPORT,
+    ANDROIDQF,
+    IOS_BACKUP,
+    IOS_FS,
+    KINDS,
+    SYSDIAGNOSE,
+    Acquisition,
+)
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.acquisitions.ios_fs import IOSFilesystem
 from spyglass.acquisitions.sysdiagnose import Sysdiagnose
@@ -13,7 +24,8 @@ from spyglass.errors import SpyglassError
 
 # Probed in this order: a backup's layout is the most specific, a dump's the least.
 ACQUISITION_CLASSES: dict[str, type[Acquisition]] = {
-    IOS_BACKUP: IOSBackup, SYSDIAGNOSE: Sysdiagnose, IOS_FS: IOSFilesystem}
+    IOS_BACKUP: IOSBackup, ANDROID_BACKUP: AndroidBackup, SYSDIAGNOSE: Sysdiagnose, ANDROIDQF: AndroidQF,
+    ANDROID_BUGREPORT: AndroidBugreport, IOS_FS: IOSFilesystem}
 
 
 def _backup_folders_below(path: Path) -> list[Path]:
@@ -40,8 +52,9 @@ def detect(path: Path) -> tuple[str, Path]:
             raise SpyglassError(f"{path} holds {len(backups)} iOS backups ({names}); name one of them")
     raise SpyglassError(
         f"{path}: not a recognised acquisition. spyglass reads iOS backups (a folder with Manifest.db "
-        "and Info.plist), sysdiagnose archives, and iOS filesystem dumps (a folder, .tar or .zip "
-        "holding private/var); "
+        "and Info.plist), sysdiagnose archives, iOS filesystem dumps (a folder, .tar or .zip "
+        "holding private/var), androidqf acquisitions (folder, zip, .zip.age), Android bug reports and "
+        "Android backups (.ab); "
         "use --kind to say what it is")
 
 

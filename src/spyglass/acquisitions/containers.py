@@ -294,12 +294,13 @@ class TarContainer(Container):
 
 
 class ZipContainer(Container):
-    """A .zip, read in place; each member's declared size bounds what is decompressed."""
+    """A .zip, read in place; each member's declared size bounds what is decompressed. `data`
+    gives a zip held in memory (one decrypted in memory, never written) under `path`'s name."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         super().__init__(path)
         try:
-            self._zip = zipfile.ZipFile(path)
+            self._zip = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise EvidenceError(f"{path.name}: not a readable zip archive ({exc})") from exc
         self._infos: dict[str, zipfile.ZipInfo] = {}

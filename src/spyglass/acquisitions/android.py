@@ -1,0 +1,222 @@
+"""Android acquisitions whose files are named, not placed at device paths: androidqf output
+(a folder, its zip, or that zip age-encrypted) and `adb bugreport` zips.
+
+androidqf (github.com/mvt-project/androidqf) writes one folder per acquisition: acquisition.json,
+getprop.txt, settings_*.txt, processes.txt, packages.json, dumpsys.txt, files.json,
+root_binaries.json, mounts.txt, logcat*.txt, backup.ab, apks/, tombstones/, ... A bug report
+(`adb bugreport`) is a zip with main_entry.txt naming its dumpstate text (bugreport-*.txt), and an
+FS/ tree of copied device files. Modules name these files in the device-path glob dialect,
+relative to the acquisition's folder (`Artifact.extra`); FS/ members also answer device-path
+globs (`/data/...` is `FS/data/...`). An age-encrypted androidqf zip is decrypted in memory with
+pyrage (an identity file, or the passphrase as for any secret), never to disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from spyglass.acquisitions.base import ANDROID_BUGREPORT, ANDROIDQF, Acquisition, EvidenceFile, FileEntry
+from spyglass.acquisitions.containers import FILE, Container, Member, ZipContainer, open_container
+from spyglass.acquisitions.devpath import DevicePattern
+from spyglass.errors import EvidenceError, SpyglassError
+from spyglass.limits import MAX_AGE_BYTES
+
+AGE_MAGIC = b"age-encryption.org/v1\n"
+ANDROIDQF_MARKERS = ("acquisition.json", "packages.json", "getprop.txt", "dumpsys.txt", "processes.txt")
+BUGREPORT_MARKERS = ("main_entry.txt", "version.txt")
+PROBE_MEMBERS = 5_000
+
+
+def _root(paths: Iterator[str], markers: tuple[str, ...], depth: int = 2) -> str | None:
+    """The folder holding one of `markers` ("" for the container's root), at most `depth` deep."""
+    best: str | None = None
+    for path in paths:
+        parts = path.split("/")
+        if len(parts) <= depth + 1 and parts[-1] in markers:
+            prefix = "/".join(parts[:-1]) + ("/" if len(parts) > 1 else "")
+            if best is None or len(prefix) < len(best):
+                best = prefix
+    return best
+
+
+class NamedFilesAcquisition(Acquisition):
+    """A container whose files modules name relative to one folder of it."""
+
+    markers: tuple[str, ...] = ()
+
+    def _open(self, container: Container) -> None:
+        self.container = container
+        prefix = _root((m.path for m in container.members()), self.markers)
+        if prefix is None:
+            container.close()
+            raise SpyglassError(f"{self.root}: none of {', '.join(self.markers)}: not an acquisition of kind {self.kind}")
+        self.prefix = prefix
+        self._relative = sorted(m.path[len(prefix):] for m in container.members()
+                                if m.path.startswith(prefix) and len(m.path) > len(prefix))
+        for refusal in container.refused:
+            self.warnings.append(f"{self.root.name}: {refusal}")
+
+    @classmethod
+    def _probe_container(cls, path: Path) -> bool:
+        if path.is_dir():
+            return any((path / marker).is_file() for marker in cls.markers) or any(
+                (child / marker).is_file() for child in _children(path) if child.is_dir() for marker in cls.markers)
+        try:
+            container = open_container(path)
+        except EvidenceError:
+            return False
+        try:
+            return _root(_first_paths(container), cls.markers) is not None
+        finally:
+            container.close()
+
+    def named(self, name: str) -> list[EvidenceFile]:
+        pattern = DevicePattern("/" + name)
+        found = []
+        for relative in self._relative:
+            if pattern.match("/" + relative):
+                member = self.container.member(self.prefix + relative)
+                if member is not None and member.kind == FILE:
+                    found.append(self._file(member, relative))
+        return found
+
+    def files(self, pattern: DevicePattern) -> list[EvidenceFile]:
+        return []
+
+    def listing(self) -> Iterator[FileEntry]:
+        for relative in self._relative:
+            member = self.container.member(self.prefix + relative)
+            if member is not None:
+                yield FileEntry(source=relative, device_path=None, kind=member.kind, size=member.size,
+                                mode=member.mode, modified=member.modified, name=PurePosixPath(relative).name)
+
+    def whole_source(self, what: str) -> str | None:
+        return self.root.name if what == "listing" else None
+
+    def companion(self, file: EvidenceFile, suffix: str) -> EvidenceFile | None:
+        member = self.container.member(self.prefix + file.source + suffix)
+        return self._file(member, file.source + suffix) if member is not None and member.kind == FILE else None
+
+    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
+        data = self.container.read(file.key.path, limit)
+        return bytearray(data) if mutable else data
+
+    def _file(self, member: Member, relative: str, device_path: str | None = None) -> EvidenceFile:
+        meta = {"size": member.size, "mode": member.mode, "modified": member.modified}
+        return EvidenceFile(self, relative, device_path, member.size, meta, member)
+
+    def describe(self) -> dict[str, Any]:
+        described = super().describe()
+        described["container"] = type(self.container).__name__.removesuffix("Container").lower()
+        described["members"] = len(self._relative)
+        described["refused"] = list(self.container.refused)
+        return described
+
+    def close(self) -> None:
+        self.container.close()
+
+
+class AndroidQF(NamedFilesAcquisition):
+    """androidqf output: a folder, its zip, or the zip encrypted with age (`.zip.age`)."""
+
+    kind = ANDROIDQF
+    markers = ANDROIDQF_MARKERS
+
+    def __init__(self, root: Path, secrets: Any = None) -> None:
+        super().__init__(root, secrets)
+        self.encrypted = root.is_file() and _starts_with(root, AGE_MAGIC)
+        container = ZipContainer(root, _age_decrypt(root, secrets)) if self.encrypted else open_container(root)
+        self._open(container)
+        self.device = {"os": "Android"}
+
+    @classmethod
+    def probe(cls, path: Path) -> bool:
+        if path.is_file() and _starts_with(path, AGE_MAGIC):
+            return True     # age-encrypted: androidqf is the tool that writes these
+        return cls._probe_container(path)
+
+    def describe(self) -> dict[str, Any]:
+        described = super().describe()
+        described["encrypted"] = self.encrypted
+        return described
+
+
+class AndroidBugreport(NamedFilesAcquisition):
+    """An `adb bugreport` zip (or its extracted folder): dumpstate text, FS/ tree, ..."""
+
+    kind = ANDROID_BUGREPORT
+    markers = BUGREPORT_MARKERS
+
+    def __init__(self, root: Path, secrets: Any = None) -> None:
+        super().__init__(root, secrets)
+        self._open(open_container(root))
+        self.device = {"os": "Android"}
+
+    @classmethod
+    def probe(cls, path: Path) -> bool:
+        return cls._probe_container(path)
+
+    def files(self, pattern: DevicePattern) -> list[EvidenceFile]:
+        """Device files copied under FS/ (FS/data/... is /data/...)."""
+        found = []
+        for relative in self._relative:
+            if relative.startswith("FS/") and pattern.match(relative[2:]):
+                member = self.container.member(self.prefix + relative)
+                if member is not None and member.kind == FILE:
+                    found.append(self._file(member, relative, relative[2:]))
+        return found
+
+
+def _age_decrypt(path: Path, secrets: Any) -> bytes:
+    """The plaintext of an age file, in memory: to an X25519 identity, or to a passphrase."""
+    import pyrage
+
+    size = path.stat().st_size
+    if size > MAX_AGE_BYTES:
+        raise EvidenceError(f"{path.name}: {size} bytes is over the {MAX_AGE_BYTES} byte bound for decryption in memory")
+    data = path.read_bytes()
+    header = data[:4096]
+    if secrets is None:
+        raise SpyglassError(f"{path.name} is age-encrypted: give --age-identity FILE or its passphrase")
+    try:
+        if b"\n-> scrypt " in header:
+            return pyrage.passphrase.decrypt(data, secrets.secret_password().reveal().decode("utf-8"))
+        text = secrets.age_identities().reveal().decode("utf-8", "replace")
+        identities = [pyrage.x25519.Identity.from_str(line.strip()) for line in text.splitlines()
+                      if line.strip().startswith("AGE-SECRET-KEY-")]
+        if not identities:
+            raise SpyglassError("the --age-identity file holds no AGE-SECRET-KEY- line")
+        return pyrage.decrypt(data, identities)
+    except pyrage.DecryptError:
+        # Never echo what pyrage says: it may quote the header, and the secret is ours to keep.
+        raise SpyglassError(f"{path.name}: cannot decrypt with the identity or passphrase given "
+                            "(wrong key or passphrase, or a damaged file)") from None
+    except pyrage.IdentityError:
+        raise SpyglassError("the --age-identity file is not an age identity") from None
+    finally:
+        if hasattr(secrets, "forget"):
+            secrets.forget()
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(magic)) == magic
+    except OSError:
+        return False
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())[:50]
+    except OSError:
+        return []
+
+
+def _first_paths(container: Container) -> Iterator[str]:
+    for count, member in enumerate(container.scan()):
+        if count >= PROBE_MEMBERS:
+            return
+        yield member.path
