@@ -143,3 +143,40 @@ def test_recheck_with_other_feed_equals_fresh_check(evidence: tuple[Path, Path, 
 def test_recheck_of_non_case_exit_2(tmp_path: Path) -> None:
     code, output = invoke("recheck", str(tmp_path))
     assert code == 2 and "not a spyglass case folder" in output
+
+
+@pytest.mark.parametrize("damage", ["missing", "unsupported", "manifest"])
+def test_check_that_cannot_run_leaves_nothing(evidence: tuple[Path, Path, Path], tmp_path: Path, damage: str) -> None:
+    backup, feed, _ = evidence
+    target = {"missing": tmp_path / "nothing-here", "unsupported": tmp_path / "notes.txt", "manifest": backup}[damage]
+    if damage == "unsupported":
+        target.write_text("a shopping list\n")
+    if damage == "manifest":
+        (backup / "Manifest.db").write_bytes(b"\x00" * 1000)
+    code, _ = invoke("check", str(target), "--iocs", str(feed), "-o", str(tmp_path / "case"))
+    assert code == 2
+    assert not (tmp_path / "case").exists()
+    # So the same command, once the input is fixed, runs without --force.
+
+
+def test_interrupted_check_marked_incomplete_then_replaced(evidence: tuple[Path, Path, Path], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from spyglass.modules.ios import sms
+
+    backup, feed, _ = evidence
+    case = tmp_path / "case"
+
+    def interrupted(file):
+        raise KeyboardInterrupt
+        yield  # a generator, as modules are
+
+    monkeypatch.setattr(sms, "parse", interrupted)
+    result = CliRunner().invoke(main, ["check", str(backup), "--iocs", str(feed), "-o", str(case)])
+    assert result.exit_code == 130
+    assert (case / ".spyglass-incomplete").exists() and not (case / "case.json").exists()
+    monkeypatch.undo()
+    code, _ = invoke("check", str(backup), "--iocs", str(feed), "-o", str(case))   # no --force needed
+    assert code == 1
+    assert (case / "case.json").exists() and not (case / ".spyglass-incomplete").exists()
+    code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(case))   # a finished case is kept
+    assert code == 2 and "not empty" in output

@@ -50,8 +50,14 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True, default=_json_default, separators=(",", ":"))
 
 
-def prepare_output(out: Path, force: bool, evidence: Path | None = None) -> Path:
-    """Make sure `out` is a usable, empty folder that is not inside the evidence."""
+INCOMPLETE = ".spyglass-incomplete"   # in a case folder while a check writes it
+
+
+def check_output(out: Path, force: bool, evidence: Path | None = None) -> Path:
+    """Refuse an output folder that cannot be used, before anything is written.
+
+    A folder that a check left marked incomplete (interrupted) may be written again without
+    --force: it holds nothing but that check's partial output."""
     out = out.expanduser()
     if evidence is not None:
         resolved_out, resolved_evidence = out.resolve(), evidence.resolve()
@@ -60,14 +66,41 @@ def prepare_output(out: Path, force: bool, evidence: Path | None = None) -> Path
     if out.exists():
         if not out.is_dir():
             raise SpyglassError(f"{out}: exists and is not a folder")
-        if any(out.iterdir()) and not force:
+        if any(out.iterdir()) and not force and not (out / INCOMPLETE).exists():
             raise SpyglassError(f"{out}: output folder is not empty (use --force to write into it)")
+    return out
+
+
+def prepare_output(out: Path, force: bool, evidence: Path | None = None) -> Path:
+    """Make sure `out` is a usable folder not inside the evidence, marked incomplete until the
+    case is written (`finish_output`)."""
+    out = check_output(out, force, evidence)
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "records").mkdir(exist_ok=True)
+        (out / INCOMPLETE).write_text("a check was writing this case and did not finish\n", encoding="utf-8")
     except OSError as exc:
         raise SpyglassError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
     return out
+
+
+def finish_output(out: Path) -> None:
+    (out / INCOMPLETE).unlink(missing_ok=True)
+
+
+def discard_output(out: Path, existed: bool) -> None:
+    """Remove what a check that could not run wrote: the folder itself when the check made it."""
+    import shutil
+
+    if not existed:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    for name in ("records", INCOMPLETE):
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
 
 
 class CaseWriter:
@@ -131,6 +164,7 @@ class CaseWriter:
             run.unlink(missing_ok=True)
         self.timeline, self.runs = [], []
         write_case_json(self.out, case)
+        finish_output(self.out)     # case.json written last: only now is the case complete
 
 
 def write_detections(out: Path, detections: list[Detection]) -> None:

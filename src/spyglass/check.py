@@ -15,6 +15,8 @@ from spyglass.acquisitions import open_acquisition
 from spyglass.analysis import Analyser, summarise, verdict
 from spyglass.case import (
     CaseWriter,
+    check_output,
+    discard_output,
     iter_records,
     prepare_output,
     read_case,
@@ -80,9 +82,17 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
           expand_short_links: bool = False) -> CheckOutcome:
     progress = progress or SilentProgress()
     started = now()
-    out = prepare_output(out or default_output(evidence), force, evidence)
+    out = check_output(out or default_output(evidence), force, evidence)
     progress.phase("Opening the acquisition")
+    # Opened before anything is written: a check that cannot run (no such path, an input it
+    # cannot read, a wrong password) leaves nothing behind.
     acquisition = open_acquisition(evidence, kind, secrets)
+    existed = out.exists()
+    try:
+        out = prepare_output(out, force, evidence)
+    except BaseException:
+        acquisition.close()
+        raise
     try:
         modules = modules_for(acquisition.kind)
         loaded_heuristics = heuristics.discover()
@@ -127,6 +137,11 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         progress.phase("Writing the case")
         case["finished_at"] = now()
         writer.finish(case, detections)
+    except KeyboardInterrupt:
+        raise       # the folder stays, marked incomplete: the same command may replace it
+    except BaseException:
+        discard_output(out, existed)
+        raise
     finally:
         acquisition.close()
     return CheckOutcome(out, case, detections)

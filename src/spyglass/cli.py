@@ -20,6 +20,7 @@ from spyglass.errors import SpyglassError
 from spyglass.runner import ModuleResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130   # as a shell reports a command ended by Ctrl-C
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -67,8 +68,9 @@ def _run(action: Callable[[], int]) -> None:
         err_console.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
-        err_console.print("[yellow]Interrupted.[/]")
-        sys.exit(EXIT_ERROR)
+        err_console.print("[yellow]Interrupted.[/] A case folder being written stays marked incomplete; "
+                          "the same command run again replaces it.")
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # last resort: hostile input must never produce a traceback
         if debug:
             traceback.print_exc()
