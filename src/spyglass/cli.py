@@ -86,9 +86,27 @@ def main() -> None:
     """spyglass: check a phone's forensic acquisition for traces of mercenary spyware, offline."""
 
 
-def _secrets(password_file: Path | None, key_file: Path | None, age_identity: Path | None = None) -> Any:
+def _secrets(password_file: Path | None, key_file: Path | None, age_identity: Path | None = None,
+             progress: Progress | None = None) -> Any:
+    """The secrets of a check. With a progress display on screen, a prompt pauses it first, so the
+    question is seen and not hidden under a spinner."""
+    import getpass
+
     from spyglass.secrets import Secrets
-    return Secrets(password_file=password_file, key_file=key_file, age_identity=age_identity)
+
+    def ask(text: str) -> str:
+        if progress is not None:
+            progress.stop()
+        try:
+            return getpass.getpass(text)
+        finally:
+            if progress is not None:
+                progress.start()
+
+    def say(text: str) -> None:
+        err_console.print(f"[yellow]{escape(text)}[/]")
+
+    return Secrets(password_file=password_file, key_file=key_file, age_identity=age_identity, prompt=ask, say=say)
 
 
 secret_options = [
@@ -140,7 +158,8 @@ def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tup
         feeds, index, feed_info, warnings = _load_feeds(iocs)
         with _progress() as progress:
             outcome = run_check(path, out, feeds, index, kind=kind, force=force,
-                                secrets=_secrets(password_file, key_file, age_identity), progress=RichProgress(progress),
+                                secrets=_secrets(password_file, key_file, age_identity, progress),
+                                progress=RichProgress(progress),
                                 feed_info=feed_info, warnings=warnings, expand_short_links=expand_short_links)
         _write_reports(outcome.case_dir, html)
         print_summary(console, outcome.case_dir)

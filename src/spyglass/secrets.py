@@ -91,7 +91,8 @@ class Secrets:
 
     def __init__(self, password_file: Path | None = None, key_file: Path | None = None, *,
                  environ: MutableMapping[Any, Any] | None = None, interactive: bool | None = None,
-                 prompt: Callable[[str], str] = getpass.getpass, age_identity: Path | None = None) -> None:
+                 prompt: Callable[[str], str] = getpass.getpass, age_identity: Path | None = None,
+                 say: Callable[[str], None] | None = None) -> None:
         if password_file is not None and key_file is not None:
             raise SpyglassError("give either --password-file or --key-file, not both")
         self.password_file = Path(password_file) if password_file is not None else None
@@ -102,6 +103,7 @@ class Secrets:
         self._env_password = _pop_env_password(environ)
         self._interactive = interactive
         self._prompt = prompt
+        self._say = say or (lambda text: print(text, file=sys.stderr))
         self._password: Hidden | None = None
         self._key: Hidden | None = None
         self.source: str | None = None
@@ -158,6 +160,10 @@ class Secrets:
             return derive(self.secret_password())
         finally:
             self.forget()
+
+    def say_wrong(self, text: str) -> None:
+        """Tell the person at the prompt that the password did not unlock the backup."""
+        self._say(text)
 
     def forget(self) -> None:
         """Drop every cached secret (Python cannot wipe memory; this only drops references)."""

@@ -465,3 +465,67 @@ def test_encrypted_backup_damaged_manifest_plist_stops_the_check(encrypted, tmp_
     (encrypted.root / "Manifest.plist").write_bytes(b"<?xml version='1.0'?><plist><dict><key>x")
     with pytest.raises(EvidenceError, match=r"^Manifest\.plist: not a valid plist"):
         IOSBackup(encrypted.root, secrets_for(tmp_path))
+
+
+def test_prompt_asks_again_after_a_mistyped_password(encrypted):
+    typed = iter(["wrong one", "wrong two", PASSWORD])
+    said: list[str] = []
+    secrets = Secrets(environ={}, interactive=True, prompt=lambda text: next(typed), say=said.append)
+    backup = IOSBackup(encrypted.root, secrets)
+    assert backup.encrypted and said == ["Wrong password, try again (2 left).", "Wrong password, try again (1 left)."]
+    backup.close()
+
+
+def test_prompt_gives_up_after_three_tries(encrypted):
+    said: list[str] = []
+    secrets = Secrets(environ={}, interactive=True, prompt=lambda text: "never right", say=said.append)
+    with pytest.raises(SpyglassError, match=r"^wrong backup password$"):
+        IOSBackup(encrypted.root, secrets)
+    assert len(said) == 2
+
+
+def test_password_file_is_not_asked_again(encrypted, tmp_path):
+    asked: list[str] = []
+    secrets = Secrets(password_file=secrets_for(tmp_path, "wrong").password_file, environ={}, interactive=True,
+                      prompt=lambda text: asked.append(text) or PASSWORD)
+    with pytest.raises(SpyglassError, match=r"^wrong backup password$"):
+        IOSBackup(encrypted.root, secrets)
+    assert asked == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="a pseudo-terminal needs POSIX")
+def test_check_prompt_is_seen_on_a_terminal(encrypted, tmp_path):
+    # The prompt must show although a progress display is running (it used to sit under the spinner).
+    import pty
+    import select
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"), COLUMNS="80")
+    env.pop("SPYGLASS_BACKUP_PASSWORD", None)
+    pid, fd = pty.fork()
+    if pid == 0:   # the child: spyglass on the terminal
+        os.execve(sys.executable, [sys.executable, "-m", "spyglass.cli", "check", str(encrypted.root),
+                                   "-o", str(tmp_path / "case"), "--no-html"], env)
+    seen, answered = b"", False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"Backup password:" in seen:
+            # While the question waits, nothing redraws over it (a running spinner would, ten
+            # times a second).
+            quiet, _, _ = select.select([fd], [], [], 1.0)
+            redrawn = os.read(fd, 4096) if quiet else b""
+            assert redrawn.strip() == b"", redrawn
+            os.write(fd, PASSWORD.encode() + b"\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    assert answered, seen[-2000:]
+    assert os.waitstatus_to_exitcode(status) in (0, 1), seen[-2000:]
+    assert (tmp_path / "case" / "case.json").exists()

@@ -187,6 +187,9 @@ def unlock_class_keys(keybag: Keybag, key: Hidden, wrong: str) -> tuple[dict[int
     return unlocked, failed
 
 
+PROMPT_TRIES = 3
+
+
 def _wrong_message(secrets: Secrets) -> str:
     return ("wrong backup key: the key file does not unlock this backup" if secrets.has_key_file
             else "wrong backup password")
@@ -286,8 +289,16 @@ class BackupDecryptor:
                 _split_wrapped(manifest_key, "Manifest.plist ManifestKey")
             except EvidenceError as exc:
                 raise SpyglassError(str(exc)) from None
-        key, seconds = _secret_key(keybag, secrets)
-        class_keys, failed = unlock_class_keys(keybag, key, _wrong_message(secrets))
+        for attempt in range(1, PROMPT_TRIES + 1):
+            key, seconds = _secret_key(keybag, secrets)
+            try:
+                class_keys, failed = unlock_class_keys(keybag, key, _wrong_message(secrets))
+                break
+            except WrongPassword:
+                # A mistyped password at the prompt is asked again; any other source is final.
+                if secrets.source != "prompt" or attempt == PROMPT_TRIES:
+                    raise
+                secrets.say_wrong(f"Wrong password, try again ({PROMPT_TRIES - attempt} left).")
         details: dict[str, Any] = {
             "secret": secrets.describe(),
             "keybag_version": keybag.integer("VERS"),
