@@ -180,3 +180,18 @@ def test_interrupted_check_marked_incomplete_then_replaced(evidence: tuple[Path,
     assert (case / "case.json").exists() and not (case / ".spyglass-incomplete").exists()
     code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(case))   # a finished case is kept
     assert code == 2 and "not empty" in output
+
+
+def test_check_with_files_missing_from_the_backup_says_incomplete(evidence: tuple[Path, Path, Path],
+                                                                  tmp_path: Path) -> None:
+    from spyglass.acquisitions.ios_backup import file_id
+
+    backup, feed, _ = evidence
+    fid = file_id("HomeDomain", "Library/SMS/sms.db")
+    (backup / fid[:2] / fid).unlink()
+    code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "case"))
+    case = json.loads((tmp_path / "case" / "case.json").read_text())
+    assert (case["modules"]["sms"]["status"], case["modules"]["sms_attachments"]["status"]) == ("missing", "missing")
+    text = " ".join(output.split())
+    assert ("This check is incomplete: files that 2 checks read are missing from the backup (sms, sms_attachments), "
+            "so what they hold could not be looked at. Make a new, encrypted backup and check that one.") in text

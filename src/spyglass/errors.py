@@ -11,5 +11,10 @@ class EvidenceError(SpyglassError):
     """The evidence is missing, unreadable, corrupt or over a size bound."""
 
 
+class MissingFromAcquisition(EvidenceError):
+    """A file the acquisition lists is not in it (a backup's Manifest names a file it lacks):
+    the acquisition is incomplete, spyglass did not fail."""
+
+
 class NotPresent(Exception):
     """The artifact a module reads is not in this acquisition (a normal outcome)."""

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spyglass.acquisitions.base import Acquisition, EvidenceFile
-from spyglass.errors import EvidenceError, NotPresent, SpyglassError
+from spyglass.errors import EvidenceError, MissingFromAcquisition, NotPresent, SpyglassError
 from spyglass.limits import MAX_MODULE_RECORDS, MAX_MODULE_SECONDS
 from spyglass.modules import Artifact, Module
 from spyglass.records import Record, bounded_record
 
-OK, NOT_PRESENT, ERROR = "ok", "not present", "error"
+OK, NOT_PRESENT, ERROR, MISSING = "ok", "not present", "error", "missing"
 
 
 @dataclass
@@ -85,7 +85,7 @@ def run_module(module: Module, acquisition: Acquisition, result: ModuleResult) -
         if not targets:
             result.status = NOT_PRESENT
             return
-        failures = 0
+        failures = missing = 0
         for target in targets:
             source = target.source if isinstance(target, EvidenceFile) else acquisition.whole_source(artifact.whole)
             result.files.append(source)
@@ -97,6 +97,10 @@ def run_module(module: Module, acquisition: Acquisition, result: ModuleResult) -
                     yield bounded_record(record, module.name, source)
             except NotPresent:
                 result.files.remove(source)
+            except MissingFromAcquisition as exc:
+                failures += 1
+                missing += 1
+                result.errors.append(str(exc))
             except RecursionError:
                 failures += 1
                 result.errors.append(f"{source}: structure nested too deeply")
@@ -110,7 +114,8 @@ def run_module(module: Module, acquisition: Acquisition, result: ModuleResult) -
         if not result.files:
             result.status = NOT_PRESENT
         elif failures and failures == len(result.files):
-            result.status = ERROR
+            # Files the acquisition lists but lacks are its gap, not spyglass's error.
+            result.status = MISSING if missing == failures else ERROR
             result.message = "; ".join(result.errors)
         elif failures:
             result.message = f"{failures} of {len(result.files)} files could not be read"

@@ -8,7 +8,7 @@ import pytest
 from spyglass.acquisitions import detect, open_acquisition
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.acquisitions.ios_backup import IOSBackup, device_path, parse_mbfile
-from spyglass.errors import EvidenceError, SpyglassError
+from spyglass.errors import EvidenceError, MissingFromAcquisition, SpyglassError
 from tests.builders.ios_backup import BackupBuilder, mbfile_blob
 
 SMS = DevicePattern("/private/var/mobile/Library/SMS/sms.db")
@@ -55,7 +55,7 @@ def test_backup_missing_blob_is_evidence_error(tmp_path: Path) -> None:
     file = IOSBackup(root).files(SMS)[0]
     fid = file.key.file_id
     (root / fid[:2] / fid).unlink()
-    with pytest.raises(EvidenceError, match="is missing"):
+    with pytest.raises(MissingFromAcquisition, match=r"listed in Manifest\.db but missing from the backup \(file "):
         IOSBackup(root).files(SMS)[0].read_bytes()
 
 

@@ -162,10 +162,22 @@ def test_render_html_missing_keys(tmp_path: Path) -> None:
                                  None))
     assert "<title>Spyware check report \u2014 unknown phone</title>" in page
     assert '<section class="verdict clean" id="verdict">' in page
-    assert "<li>Some checks could not run (sms): the result is incomplete.</li>" in page
+    assert ("<li>This check is incomplete: 1 checks could not read their files (sms); case.json says why.</li>"
+            in page)
+
     assert "<li>No lists of known spyware traces were used: only general checks" in page
     assert '<td class="status-error">error</td><td></td><td></td><td>database is locked</td>' in page
     assert 'id="inputs"' not in page and 'id="warnings"' not in page
+
+
+def test_render_html_files_missing_from_the_backup(tmp_path: Path) -> None:
+    # A file the backup lists but lacks is the backup's gap, said as such, with what to do.
+    page = render_html(make_case(tmp_path / "out", {
+        "acquisition": {"kind": "ios-backup"},
+        "modules": {"sms": {"status": "missing", "message": "listed in Manifest.db but missing from the backup"},
+                    "tcc": {"status": "missing"}}}, None))
+    assert ("<li>This check is incomplete: files that 2 checks read are missing from the backup (sms, tcc), so "
+            "what they hold could not be looked at. Make a new, encrypted backup and check that one.</li>") in page
 
 
 def test_render_html_large_case_capped(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from spyglass.acquisitions.base import (
 )
 from spyglass.acquisitions.devpath import DevicePattern, sql_glob
 from spyglass.bplist import read_mbfile
-from spyglass.errors import EvidenceError, SpyglassError
+from spyglass.errors import EvidenceError, MissingFromAcquisition, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES, MAX_SQLITE_BYTES
 from spyglass.plists import is_keyed_archive, load_plist, unarchive
 from spyglass.sqlite import SQLITE_MAGIC, Database
@@ -328,7 +328,8 @@ class IOSBackup(Acquisition):
         if self.decryptor is None and isinstance(file.key, ManifestEntry) and not self.companion(file, "-wal"):
             path = self.blob_path(file.key)
             if path is None:
-                raise EvidenceError(f"{file.source}: listed in Manifest.db but its file {file.key.file_id} is missing")
+                raise MissingFromAcquisition(f"{file.source}: listed in Manifest.db but missing from the backup "
+                                             f"(file {file.key.file_id})")
             if file.source not in self.inputs:
                 self.record_input(file.source, *hash_file(path, MAX_SQLITE_BYTES, file.source))
             return Database.open_file(path, file.source)
@@ -365,7 +366,8 @@ class IOSBackup(Acquisition):
         entry: ManifestEntry = file.key
         path = self.blob_path(entry)
         if path is None:
-            raise EvidenceError(f"{entry.source}: listed in Manifest.db but its file {entry.file_id} is missing")
+            raise MissingFromAcquisition(f"{entry.source}: listed in Manifest.db but missing from the backup "
+                                         f"(file {entry.file_id})")
         if self.decryptor is not None:
             return self.decryptor.read_file(path, file, limit, mutable)
         return read_file_bounded(path, limit, file.source, mutable)

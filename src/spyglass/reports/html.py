@@ -19,6 +19,7 @@ from typing import Any
 
 from spyglass.case import read_case, read_detections
 from spyglass.detections import INDICATOR, SEVERITIES, SUSPICIOUS, Detection, FindingGroup, group_findings
+from spyglass.reports import incomplete
 
 MAX_FINDINGS_SHOWN = 2000
 MAX_TEXT_CHARS = 2000
@@ -194,13 +195,7 @@ def _verdict(case: dict[str, Any], detections: list[Detection], level: str) -> s
 
 
 def _caveats(case: dict[str, Any]) -> list[str]:
-    caveats = []
-    failed = [name for name, info in _dict(case.get("modules")).items()
-              if _dict(info).get("status") == "error"]
-    failed += [name for name, info in _dict(case.get("heuristics")).items()
-               if _dict(info).get("status") == "error"]
-    if failed:
-        caveats.append(f"Some checks could not run ({', '.join(sorted(failed))}): the result is incomplete.")
+    caveats = incomplete(case)
     if not case.get("feeds"):
         caveats.append("No lists of known spyware traces were used: only general checks for suspicious "
                        "patterns ran.")

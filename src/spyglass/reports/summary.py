@@ -13,9 +13,10 @@ from rich.table import Table
 
 from spyglass.case import read_case, read_detections
 from spyglass.detections import INDICATOR, Detection, group_findings
+from spyglass.reports import incomplete
 
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
-STATUS_STYLES = {"ok": "green", "not present": "dim", "error": "bold red"}
+STATUS_STYLES = {"ok": "green", "not present": "dim", "missing": "yellow", "error": "bold red"}
 MAX_SHOWN = 200
 
 
@@ -30,6 +31,8 @@ def print_summary(console: Console, case_dir: Path, *, show_modules: bool = True
     _short_links(console, case)
     for warning in case.get("warnings") or []:
         console.print(f"[yellow]Warning:[/] {escape(str(warning))}")
+    for line in incomplete(case):
+        console.print(f"[bold yellow]{escape(line)}[/]")
     style = "red" if any(d.kind == INDICATOR for d in detections) else ("yellow" if detections else "green")
     console.print(Panel(escape(str(case.get("verdict", ""))), title="Verdict", border_style=style))
     console.print(f"Case folder: {escape(str(case_dir))}")
