@@ -7,9 +7,11 @@ from typing import Any
 
 from spyglass.acquisitions.android import AndroidBugreport, AndroidQF
 from spyglass.acquisitions.android_backup import AndroidBackup
+from spyglass.acquisitions.android_intrusion import AndroidIntrusionLogs
 from spyglass.acquisitions.base import (
     ANDROID_BACKUP,
     ANDROID_BUGREPORT,
+    ANDROID_INTRUSION,
     ANDROIDQF,
     IOS_BACKUP,
     IOS_FS,
@@ -25,7 +27,7 @@ from spyglass.errors import SpyglassError
 # Probed in this order: a backup's layout is the most specific, a dump's the least.
 ACQUISITION_CLASSES: dict[str, type[Acquisition]] = {
     IOS_BACKUP: IOSBackup, ANDROID_BACKUP: AndroidBackup, SYSDIAGNOSE: Sysdiagnose, ANDROIDQF: AndroidQF,
-    ANDROID_BUGREPORT: AndroidBugreport, IOS_FS: IOSFilesystem}
+    ANDROID_BUGREPORT: AndroidBugreport, ANDROID_INTRUSION: AndroidIntrusionLogs, IOS_FS: IOSFilesystem}
 
 
 def _backup_folders_below(path: Path) -> list[Path]:
@@ -54,7 +56,7 @@ def detect(path: Path) -> tuple[str, Path]:
         f"{path}: not a recognised acquisition. spyglass reads iOS backups (a folder with Manifest.db "
         "and Info.plist), sysdiagnose archives, iOS filesystem dumps (a folder, .tar or .zip "
         "holding private/var), androidqf acquisitions (folder, zip, .zip.age), Android bug reports and "
-        "Android backups (.ab); "
+        "Android backups (.ab), Android intrusion logs; "
         "use --kind to say what it is")
 
 

@@ -1,0 +1,74 @@
+"""The HTML report in a real browser (Debian's chromium, headless): what a person sees, what a
+printout holds, that nothing is fetched and that a script planted in the evidence never runs.
+
+Screenshots (1280 and 390 px wide) and the printed PDF are saved under the test's temporary
+folder for a person to look at. CI installs chromium; elsewhere the test says how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from spyglass.detections import Detection
+from spyglass.records import Observable, Record
+from spyglass.reports.html import write_html
+from tests.reports.test_html import CASE, make_case, process_match
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+if BROWSER is None and os.environ.get("CI"):
+    raise RuntimeError("CI must install Debian's chromium (apt-get install chromium) for the browser tests")
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="needs Debian's chromium: apt-get install chromium")
+
+PLANTED_SCRIPT = "<script>document.title='pwned';document.body.innerHTML='pwned'</script>"
+EVIDENCE = "https://bun54l2b67.get1tn0w.free247downloads.com:30495/0kapvg3dhu"
+
+
+def browser(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    # As the machine's note says: no sandbox as root, no GPU, no background networking of its own.
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND"]
+    return subprocess.run([BROWSER, *flags, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def hostile_case(folder: Path) -> Path:
+    body = f"Your parcel {PLANTED_SCRIPT} {EVIDENCE}"
+    record = Record(timestamp=datetime(2021, 7, 1, 10, 0, tzinfo=UTC), timestamp_desc="received", message=body,
+                    fields={"text": body, "handle": "+15550100000"}, observables=(Observable("url", EVIDENCE),),
+                    module="sms", source="HomeDomain/Library/SMS/sms.db")
+    detection = Detection(kind="indicator", severity="high", message="SMS link to a Pegasus domain", record=record,
+                          observable=Observable("domain", "bun54l2b67.get1tn0w.free247downloads.com"),
+                          indicator={"type": "domain", "value": "free247downloads.com", "feed": "Pegasus (Amnesty)",
+                                     "malware": "Pegasus", "id": "indicator--4e5b6c1a-0d2f-4a3b-9c8d-7e6f5a4b3c2d"})
+    case = make_case(folder, CASE, [detection, process_match()])
+    write_html(case)
+    return case / "report.html"
+
+
+def test_report_in_a_real_browser(tmp_path: Path) -> None:
+    report = hostile_case(tmp_path / "case")
+    dom = browser("--dump-dom", report.as_uri(), profile=tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    page = dom.stdout      # the DOM after the browser ran whatever the page would run
+    assert "<title>pwned</title>" not in page and "<body>pwned</body>" not in page
+    assert "&lt;script&gt;document.title=" in page          # the planted script is text on the page
+    assert '<section class="verdict danger" id="verdict">' in page
+    assert EVIDENCE in page                                  # the evidence value, whole
+
+
+def test_report_screenshots_and_print(tmp_path: Path) -> None:
+    report = hostile_case(tmp_path / "case")
+    for width in (1280, 390):
+        shot = tmp_path / f"report-{width}.png"
+        done = browser(f"--screenshot={shot}", f"--window-size={width},2400", report.as_uri(),
+                       profile=tmp_path / f"profile-{width}")
+        assert done.returncode == 0 and shot.stat().st_size > 10_000, done.stderr[-2000:]
+    pdf = tmp_path / "report.pdf"
+    done = browser(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", report.as_uri(), profile=tmp_path / "profile-pdf")
+    assert done.returncode == 0 and pdf.read_bytes().startswith(b"%PDF"), done.stderr[-2000:]
