@@ -21,7 +21,7 @@ import hashlib
 import io
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -171,6 +171,29 @@ class _PlainStream(io.RawIOBase):
         return count
 
 
+def plain_stream(handle: BinaryIO, header: dict[str, Any], key: bytes | None = None,
+                 iv: bytes | None = None) -> io.RawIOBase:
+    """The backup's tar as a stream, from a handle left after its header (`parse_header`)."""
+    return _PlainStream(handle, header, key, iv)
+
+
+def tar_members(stream: io.RawIOBase, keep: Callable[[str, int], bool]) -> Iterator[
+        tuple[str | None, tarfile.TarInfo, bytes | None]]:
+    """(checked path or None, tar header, bytes) for each member of a backup's tar, streamed
+    once: the bytes of a regular file `keep(path, size)` accepts, read whole (a member cut short
+    is an EvidenceError), else None."""
+    with tarfile.open(fileobj=io.BufferedReader(stream, CHUNK), mode="r|") as tar:
+        for info in tar:
+            path = safe_member_path(info.name)
+            data = None
+            if path is not None and info.isreg() and keep(path, info.size):
+                handle = tar.extractfile(info)
+                data = handle.read(info.size) if handle is not None else b""
+                if len(data) != info.size:
+                    raise EvidenceError(f"{path}: cut short")
+            yield path, info, data
+
+
 class AndroidBackup(Acquisition):
     """An `adb backup` file (.ab), plain, deflated or encrypted (the password as for any backup)."""
 
@@ -203,30 +226,25 @@ class AndroidBackup(Acquisition):
 
     def _read_tar(self, stream: io.RawIOBase) -> None:
         held = 0
+
+        def keep(path: str, size: int) -> bool:
+            return size <= MAX_AB_MEMBER_BYTES and held + size <= MAX_AB_HELD_BYTES
+
         try:
-            with tarfile.open(fileobj=io.BufferedReader(stream, CHUNK), mode="r|") as tar:
-                for info in tar:
-                    path = safe_member_path(info.name)
-                    if path is None:
-                        self.warnings.append(f"{info.name[:200]}: an absolute or climbing member path; refused")
-                        continue
-                    if path in self.members:
-                        self.warnings.append(f"{path}: stored twice; the first is kept")
-                        continue
-                    if info.isdir():
-                        self.members[path] = Member(path, DIRECTORY, 0, info.mode, float(info.mtime or 0) or None)
-                    elif info.isreg():
-                        if info.size <= MAX_AB_MEMBER_BYTES and held + info.size <= MAX_AB_HELD_BYTES:
-                            handle = tar.extractfile(info)
-                            data = handle.read(info.size) if handle is not None else b""
-                            if len(data) != info.size:
-                                raise EvidenceError(f"{path}: cut short")
-                            self.held[path] = data
-                            held += info.size
-                        # Listed once read whole (or too large to hold): a cut member is not evidence.
-                        self.members[path] = Member(path, FILE, info.size, info.mode, float(info.mtime or 0) or None)
-                    else:
-                        self.warnings.append(f"{path}: a link or special file; refused")
+            for path, info, data in tar_members(stream, keep):
+                if path is None:
+                    self.warnings.append(f"{info.name[:200]}: an absolute or climbing member path; refused")
+                elif path in self.members:
+                    self.warnings.append(f"{path}: stored twice; the first is kept")
+                elif info.isdir():
+                    self.members[path] = Member(path, DIRECTORY, 0, info.mode, float(info.mtime or 0) or None)
+                elif info.isreg():
+                    if data is not None:
+                        self.held[path] = data
+                        held += len(data)
+                    self.members[path] = Member(path, FILE, info.size, info.mode, float(info.mtime or 0) or None)
+                else:
+                    self.warnings.append(f"{path}: a link or special file; refused")
         except (tarfile.TarError, EOFError, EvidenceError) as exc:
             # What was read before the damage is still evidence: kept, and the damage said.
             self.warnings.append(f"{self.root.name}: damaged after {len(self.members)} members ({exc}); "

@@ -28,9 +28,8 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.android_backup import CHUNK, MAGIC, _PlainStream, parse_header
+from spyglass.acquisitions.android_backup import MAGIC, parse_header, plain_stream, tar_members
 from spyglass.acquisitions.base import ANDROID_BACKUP, ANDROIDQF, EvidenceFile
-from spyglass.acquisitions.containers import safe_member_path
 from spyglass.errors import EvidenceError
 from spyglass.extract import extract
 from spyglass.limits import MAX_AB_HELD_BYTES, MAX_AB_MEMBER_BYTES, MAX_TEXT_BYTES
@@ -79,20 +78,18 @@ def _telephony_members(data: bytes, source: str) -> Iterator[tuple[str, bytes]]:
         raise EvidenceError(f"{source}: an encrypted Android backup; no password can be given to it inside an "
                             "androidqf acquisition: check it on its own (--kind android-backup) with its password")
     held = 0
+
+    def keep(path: str, size: int) -> bool:
+        if not _MEMBER.match(path):
+            return False
+        if size > MAX_AB_MEMBER_BYTES or held + size > MAX_AB_HELD_BYTES:
+            raise EvidenceError(f"{path} is {size} bytes, over the bound for a message file")
+        return True
+
     try:
-        with tarfile.open(fileobj=io.BufferedReader(_PlainStream(handle, header, None, None), CHUNK),
-                          mode="r|") as tar:
-            for info in tar:
-                path = safe_member_path(info.name)
-                if path is None or not info.isreg() or not _MEMBER.match(path):
-                    continue
-                if info.size > MAX_AB_MEMBER_BYTES or held + info.size > MAX_AB_HELD_BYTES:
-                    raise EvidenceError(f"{source}: {path} is {info.size} bytes, over the bound for a message file")
-                member = tar.extractfile(info)
-                member_data = member.read(info.size) if member is not None else b""
-                if len(member_data) != info.size:
-                    raise EvidenceError(f"{source}: {path} is cut short")
-                held += info.size
+        for path, _info, member_data in tar_members(plain_stream(handle, header), keep):
+            if path is not None and member_data is not None:
+                held += len(member_data)
                 yield path, member_data
     except (tarfile.TarError, EOFError) as exc:
         raise EvidenceError(f"{source}: the backup's tar is damaged ({exc})") from None
