@@ -39,6 +39,7 @@ def test_sysdiagnose_detected_and_read(tmp_path: Path, form: str) -> None:
 
 
 def test_sysdiagnose_root() -> None:
-    assert sysdiagnose_root(iter([f"{DEFAULT_NAME}/", f"{DEFAULT_NAME}/ps.txt"])) == f"{DEFAULT_NAME}/"
+    assert sysdiagnose_root(iter([f"{DEFAULT_NAME}/", f"{DEFAULT_NAME}/sysdiagnose.log"])) == f"{DEFAULT_NAME}/"
+    assert sysdiagnose_root(iter(["ps.txt", "getprop.txt"])) is None   # an androidqf folder has a ps.txt too
     assert sysdiagnose_root(iter(["sysdiagnose.log"])) == ""
     assert sysdiagnose_root(iter(["a/b/c/ps.txt", "private/var/x"])) is None

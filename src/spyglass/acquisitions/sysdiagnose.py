@@ -22,8 +22,9 @@ from spyglass.errors import EvidenceError, SpyglassError
 
 NAME = re.compile(r"^(?:IN_PROGRESS_)?sysdiagnose_(\d{4})\.(\d{2})\.(\d{2})_(\d{2})-(\d{2})-(\d{2})([+-]\d{4})_"
                   r"(?P<platform>[A-Za-z]+-OS)_(?P<model>[A-Za-z]+)_(?P<build>[0-9A-Za-z]+)")
-# Files only a sysdiagnose has at its top: one of them makes a folder one.
-MARKERS = ("sysdiagnose.log", "system_logs.logarchive", "remotectl_dumpstate.txt", "ps.txt")
+# Files only a sysdiagnose has at its top: one of them makes a folder one (ps.txt alone does
+# not: androidqf writes one too).
+MARKERS = ("sysdiagnose.log", "system_logs.logarchive", "remotectl_dumpstate.txt")
 PROBE_MEMBERS = 5_000
 
 
@@ -48,7 +49,8 @@ class Sysdiagnose(Acquisition):
         prefix = sysdiagnose_root(member.path for member in self.container.members())
         if prefix is None:
             self.container.close()
-            raise SpyglassError(f"{root}: no sysdiagnose.log, ps.txt or system_logs.logarchive: not a sysdiagnose")
+            raise SpyglassError(f"{root}: no sysdiagnose.log, remotectl_dumpstate.txt or system_logs.logarchive: "
+                                "not a sysdiagnose")
         self.prefix = prefix
         self._relative = sorted(m.path[len(prefix):] for m in self.container.members()
                                 if m.path.startswith(prefix) and len(m.path) > len(prefix))
