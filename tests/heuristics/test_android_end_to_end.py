@@ -80,7 +80,6 @@ def test_android_end_to_end_stalkerware(tmp_path):
         ("android_apps_outside_store", "medium", PLANTED),
         ("android_spy_services", "medium", PLANTED),
         ("android_security_settings", "medium", "package_verifier_enable"),
-        ("android_security_settings", "low", "adb_enabled"),
         ("android_patch_level", "low", "ro.build.version.security_patch"),
     }
     for name in ("android_apps_outside_store", "android_spy_services", "android_security_settings",

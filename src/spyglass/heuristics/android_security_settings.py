@@ -12,8 +12,9 @@ because Android moved several between secure and global over the years.
     turned off in the developer options): medium;
   - install_non_market_apps=1 (Android 7 and earlier: any app may be installed from outside
     the store): low;
-  - adb_enabled=1 (USB debugging on): low. The acquisition tools (androidqf, adb bugreport)
-    need it, so it is usually on during the check; it only matters if it was on before.
+USB debugging (adb_enabled=1) is not reported: androidqf and adb bugreport need it on to make the
+acquisition, so the settings always show it on and say nothing of before; flagged on every
+phone, it would turn every clean verdict into "signs worth a look".
 """
 
 from __future__ import annotations
@@ -36,10 +37,6 @@ RISKY = {
     "install_non_market_apps": ("1", "low",
         "The phone allows apps from unknown sources (outside the app store) to be installed. Turn "
         "this off unless you need it, and check the apps that were installed this way."),
-    "adb_enabled": ("1", "low",
-        "USB debugging is on: a computer connected by cable can install apps and read data. The tool "
-        "used for this check needs it; if it was already on before, and you did not turn it on, "
-        "someone may have used it. Turn it off after the check."),
 }
 
 HEURISTIC = Heuristic(
