@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import EvidenceFile
+from spyglass.acquisitions.base import SYSDIAGNOSE, EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.modules.ios._shared import plist_date, plist_member, stripped_text
 from spyglass.records import Record, iso_utc, observables
@@ -27,6 +27,7 @@ ARTIFACT = Artifact(
     name="configuration_profile_events",
     description="Configuration profile install and removal events",
     paths=('/private/var/containers/Shared/SystemGroup/{systemgroup.com.apple.configurationprofiles}/Library/ConfigurationProfiles/MCProfileEvents.plist',),
+    extra={SYSDIAGNOSE: ("logs/MCState/Shared/MCProfileEvents.plist",)},
     os_versions="iOS 12-18",
 )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.base import EvidenceFile
+from spyglass.acquisitions.base import SYSDIAGNOSE, EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.modules.ios._shared import plist_bool, plist_date, stripped_text
 from spyglass.records import Record, iso_utc, observables
@@ -29,6 +29,7 @@ ARTIFACT = Artifact(
     name="configuration_profiles",
     description="Installed configuration profiles",
     paths=('/private/var/containers/Shared/SystemGroup/{systemgroup.com.apple.configurationprofiles}/Library/ConfigurationProfiles/profile-*.stub',),
+    extra={SYSDIAGNOSE: ("logs/MCState/Shared/profile-*.stub",)},
     os_versions="iOS 12-18",
 )
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import EvidenceFile
+from spyglass.acquisitions.base import SYSDIAGNOSE, EvidenceFile
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
 from spyglass.timestamps import unix_time
@@ -27,6 +27,7 @@ ARTIFACT = Artifact(
     name="tcc",
     description="Privacy permissions granted to apps and programs",
     paths=('/private/var/mobile/Library/TCC/TCC.db',),
+    extra={SYSDIAGNOSE: ("logs/Accessibility/TCC.db",)},
     tables={"access": {"service", "client", "client_type"}},
     os_versions="iOS 12-18",
 )
