@@ -13,6 +13,7 @@ pyrage (an identity file, or the passphrase as for any secret), never to disk.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,12 +22,13 @@ from spyglass.acquisitions.base import ANDROID_BUGREPORT, ANDROIDQF, Acquisition
 from spyglass.acquisitions.containers import FILE, Container, Member, ZipContainer, open_container
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.errors import EvidenceError, SpyglassError
-from spyglass.limits import MAX_AGE_BYTES
+from spyglass.limits import MAX_AGE_BYTES, MAX_SQLITE_BYTES
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
-ANDROIDQF_MARKERS = ("acquisition.json", "packages.json", "getprop.txt", "dumpsys.txt", "processes.txt")
+ANDROIDQF_MARKERS = ("acquisition.json", "packages.json", "getprop.txt", "dumpsys.txt", "processes.txt", "backup.ab")
 BUGREPORT_MARKERS = ("main_entry.txt", "version.txt")
 PROBE_MEMBERS = 5_000
+NESTED_BACKUP = "backup.ab"
 
 
 def _root(paths: Iterator[str], markers: tuple[str, ...], depth: int = 2) -> str | None:
@@ -129,7 +131,27 @@ class AndroidQF(NamedFilesAcquisition):
         self.encrypted = root.is_file() and _starts_with(root, AGE_MAGIC)
         container = ZipContainer(root, _age_decrypt(root, secrets)) if self.encrypted else open_container(root)
         self._open(container)
+        self._nested: dict[str, tuple[Member, bytes | None]] = {}
+        self._open_backup(secrets)
         self.device = {"os": "Android"}
+
+    def _open_backup(self, secrets: Any) -> None:
+        """androidqf's backup.ab (the SMS it could back up): its members named `backup.ab/<path>`,
+        read once, in memory; an encrypted one with the password as for any backup."""
+        member = self.container.member(self.prefix + NESTED_BACKUP)
+        if member is None or member.kind != FILE:
+            return
+        from spyglass.acquisitions.android_backup import read_backup
+
+        try:
+            data = self.container.read(member.path, MAX_SQLITE_BYTES)
+            _header, members, held = read_backup(io.BytesIO(data), NESTED_BACKUP, secrets, self.warnings)
+        except SpyglassError as exc:     # encrypted without a password, a wrong one, a damaged header
+            self.warnings.append(f"{NESTED_BACKUP}: {exc}; the messages in it were not read")
+            return
+        for path, nested in members.items():
+            self._nested[f"{NESTED_BACKUP}/{path}"] = (nested, held.get(path))
+        self._relative = sorted([*self._relative, *self._nested])
 
     @classmethod
     def probe(cls, path: Path) -> bool:
@@ -141,6 +163,26 @@ class AndroidQF(NamedFilesAcquisition):
         described = super().describe()
         described["encrypted"] = self.encrypted
         return described
+
+
+    def named(self, name: str) -> list[EvidenceFile]:
+        pattern = DevicePattern("/" + name)
+        found = [file for file in super().named(name) if file.source not in self._nested]
+        for relative, (member, _data) in sorted(self._nested.items()):
+            if member.kind == FILE and pattern.match("/" + relative):
+                found.append(EvidenceFile(self, relative, None, member.size,
+                                          {"size": member.size, "modified": member.modified}, ("nested", relative)))
+        return sorted(found, key=lambda file: file.source)
+
+    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
+        if isinstance(file.key, tuple):
+            data = self._nested[file.key[1]][1]
+            if data is None:
+                raise EvidenceError(f"{file.source}: too large to hold from a streamed backup")
+            if len(data) > limit:
+                raise EvidenceError(f"{file.source}: {len(data)} bytes is over the {limit} byte bound")
+            return bytearray(data) if mutable else data
+        return super()._read(file, limit, mutable)
 
 
 class AndroidBugreport(NamedFilesAcquisition):

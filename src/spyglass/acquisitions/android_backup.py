@@ -194,6 +194,49 @@ def tar_members(stream: io.RawIOBase, keep: Callable[[str, int], bool]) -> Itera
             yield path, info, data
 
 
+def read_backup(handle: BinaryIO, name: str, secrets: Any, warnings: list[str]) -> tuple[
+        dict[str, Any], dict[str, Member], dict[str, bytes]]:
+    """An Android backup read from `handle` once: its header, its members, and the bytes of those
+    held in memory (each up to MAX_AB_MEMBER_BYTES, all within MAX_AB_HELD_BYTES). An encrypted
+    one takes the password from `secrets`. Damage after some members is said in `warnings`, and
+    what came before is kept."""
+    header = parse_header(handle)
+    key = iv = None
+    if header["encryption"] == "AES-256":
+        if secrets is None:
+            raise SpyglassError(f"{name} is an encrypted Android backup: give its password")
+        try:
+            key, iv = master_key(header, secrets.secret_password().reveal())
+        finally:
+            secrets.forget()
+    members: dict[str, Member] = {}
+    held: dict[str, bytes] = {}
+    total = 0
+
+    def keep(path: str, size: int) -> bool:
+        return size <= MAX_AB_MEMBER_BYTES and total + size <= MAX_AB_HELD_BYTES
+
+    try:
+        for path, info, data in tar_members(_PlainStream(handle, header, key, iv), keep):
+            if path is None:
+                warnings.append(f"{info.name[:200]}: an absolute or climbing member path; refused")
+            elif path in members:
+                warnings.append(f"{path}: stored twice; the first is kept")
+            elif info.isdir():
+                members[path] = Member(path, DIRECTORY, 0, info.mode, float(info.mtime or 0) or None)
+            elif info.isreg():
+                if data is not None:
+                    held[path] = data
+                    total += len(data)
+                members[path] = Member(path, FILE, info.size, info.mode, float(info.mtime or 0) or None)
+            else:
+                warnings.append(f"{path}: a link or special file; refused")
+    except (tarfile.TarError, EOFError, EvidenceError) as exc:
+        # What was read before the damage is still evidence: kept, and the damage said.
+        warnings.append(f"{name}: damaged after {len(members)} members ({exc}); the rest not read")
+    return header, members, held
+
+
 class AndroidBackup(Acquisition):
     """An `adb backup` file (.ab), plain, deflated or encrypted (the password as for any backup)."""
 
@@ -201,19 +244,8 @@ class AndroidBackup(Acquisition):
 
     def __init__(self, root: Path, secrets: Any = None) -> None:
         super().__init__(root, secrets)
-        self.members: dict[str, Member] = {}
-        self.held: dict[str, bytes] = {}
         with root.open("rb") as handle:
-            self.header = parse_header(handle)
-            key = iv = None
-            if self.header["encryption"] == "AES-256":
-                if secrets is None:
-                    raise SpyglassError(f"{root.name} is an encrypted Android backup: give its password")
-                try:
-                    key, iv = master_key(self.header, secrets.secret_password().reveal())
-                finally:
-                    secrets.forget()
-            self._read_tar(_PlainStream(handle, self.header, key, iv))
+            self.header, self.members, self.held = read_backup(handle, root.name, secrets, self.warnings)
         self.device = {"os": "Android"}
 
     @classmethod
@@ -223,32 +255,6 @@ class AndroidBackup(Acquisition):
                 return path.is_file() and handle.read(len(MAGIC)) == MAGIC
         except OSError:
             return False
-
-    def _read_tar(self, stream: io.RawIOBase) -> None:
-        held = 0
-
-        def keep(path: str, size: int) -> bool:
-            return size <= MAX_AB_MEMBER_BYTES and held + size <= MAX_AB_HELD_BYTES
-
-        try:
-            for path, info, data in tar_members(stream, keep):
-                if path is None:
-                    self.warnings.append(f"{info.name[:200]}: an absolute or climbing member path; refused")
-                elif path in self.members:
-                    self.warnings.append(f"{path}: stored twice; the first is kept")
-                elif info.isdir():
-                    self.members[path] = Member(path, DIRECTORY, 0, info.mode, float(info.mtime or 0) or None)
-                elif info.isreg():
-                    if data is not None:
-                        self.held[path] = data
-                        held += len(data)
-                    self.members[path] = Member(path, FILE, info.size, info.mode, float(info.mtime or 0) or None)
-                else:
-                    self.warnings.append(f"{path}: a link or special file; refused")
-        except (tarfile.TarError, EOFError, EvidenceError) as exc:
-            # What was read before the damage is still evidence: kept, and the damage said.
-            self.warnings.append(f"{self.root.name}: damaged after {len(self.members)} members ({exc}); "
-                                 "the rest not read")
 
     # -- the interface --------------------------------------------------------------------------
     def files(self, pattern: DevicePattern) -> list[EvidenceFile]:

@@ -1,8 +1,9 @@
 """SMS and text MMS: the messages the telephony provider puts in a backup.
 
 Reads:   in an Android backup (.ab) the members apps/com.android.providers.telephony/d_f/
-         NNNNNN_sms_backup and NNNNNN_mms_backup; in an androidqf acquisition its backup.ab
-         (an .ab of the telephony provider), read in memory here. AOSP TelephonyBackupAgent
+         NNNNNN_sms_backup and NNNNNN_mms_backup; in an androidqf acquisition the same members of
+         its backup.ab (an .ab of the telephony provider the kind opens in memory, named
+         backup.ab/apps/...). AOSP TelephonyBackupAgent
          (packages/providers/TelephonyProvider, Android 6+) writes each file as a JSON list of up
          to 1000 messages, zlib-deflated (DeflaterOutputStream); values are mostly strings.
          SMS keys: address, body, date and date_sent (Unix ms), type (1 inbox, 2 sent, 3 draft,
@@ -14,25 +15,21 @@ Reads:   in an Android backup (.ab) the members apps/com.android.providers.telep
 Yields:  one record per message (fields address, body, date, direction "received"/"sent"/
          "draft"/None, message_type "sms"/"mms", ...), timestamped with its date; observables
          the address (phone, or email for a mail gateway) and what the shared extractor finds in
-         the body, subject and MMS content location. A backup.ab that is encrypted cannot be
-         read inside androidqf (no password reaches a module): an error says so.
+         the body, subject and MMS content location.
 Seen:    Android 6-16.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import tarfile
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from spyglass.acquisitions.android_backup import MAGIC, parse_header, plain_stream, tar_members
 from spyglass.acquisitions.base import ANDROID_BACKUP, ANDROIDQF, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.extract import extract
-from spyglass.limits import MAX_AB_HELD_BYTES, MAX_AB_MEMBER_BYTES, MAX_TEXT_BYTES
+from spyglass.limits import MAX_AB_MEMBER_BYTES, MAX_TEXT_BYTES
 from spyglass.modules import Artifact
 from spyglass.modules.android._json import load_json
 from spyglass.records import Record, iso_utc, observables, scalar_field, text_field
@@ -44,11 +41,10 @@ ARTIFACT = Artifact(
     description="SMS and text MMS from the telephony provider's backup",
     platform="android",
     extra={ANDROID_BACKUP: (f"{TELEPHONY}/*_sms_backup", f"{TELEPHONY}/*_mms_backup"),
-           ANDROIDQF: ("backup.ab",)},
+           ANDROIDQF: (f"backup.ab/{TELEPHONY}/*_sms_backup", f"backup.ab/{TELEPHONY}/*_mms_backup")},
     os_versions="Android 6-16",
 )
 
-_MEMBER = re.compile(re.escape(TELEPHONY) + r"/[^/]*_(sms|mms)_backup\Z")
 MAX_INFLATED_BYTES = MAX_TEXT_BYTES     # one backup file's JSON, inflated
 MAX_JSON_DEPTH = 8                      # a list of messages, an MMS's address list of objects
 MAX_ADDRESSES = 200                     # an MMS's addresses kept
@@ -59,43 +55,8 @@ _PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ().\-]*\Z")
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    data = file.read_bytes(MAX_TEXT_BYTES if file.source.endswith(".ab") else MAX_AB_MEMBER_BYTES)
-    if data.startswith(MAGIC):
-        for member, member_data in _telephony_members(data, file.source):
-            yield from _messages(member_data, f"{file.source}: {member}", member)
-    else:
-        yield from _messages(data, file.source, None)
-
-
-def _telephony_members(data: bytes, source: str) -> Iterator[tuple[str, bytes]]:
-    """The telephony provider's message files in an .ab held in memory, read as a stream."""
-    handle = io.BytesIO(data)
-    try:
-        header = parse_header(handle)
-    except EvidenceError as exc:
-        raise EvidenceError(f"{source}: {exc}") from None
-    if header["encryption"] != "none":
-        raise EvidenceError(f"{source}: an encrypted Android backup; no password can be given to it inside an "
-                            "androidqf acquisition: check it on its own (--kind android-backup) with its password")
-    held = 0
-
-    def keep(path: str, size: int) -> bool:
-        if not _MEMBER.match(path):
-            return False
-        if size > MAX_AB_MEMBER_BYTES or held + size > MAX_AB_HELD_BYTES:
-            raise EvidenceError(f"{path} is {size} bytes, over the bound for a message file")
-        return True
-
-    try:
-        for path, _info, member_data in tar_members(plain_stream(handle, header), keep):
-            if path is not None and member_data is not None:
-                held += len(member_data)
-                yield path, member_data
-    except (tarfile.TarError, EOFError) as exc:
-        raise EvidenceError(f"{source}: the backup's tar is damaged ({exc})") from None
-    except EvidenceError as exc:
-        text = str(exc)
-        raise (exc if text.startswith(source) else EvidenceError(f"{source}: {text}")) from None
+    member = file.source.removeprefix("backup.ab/")
+    yield from _messages(file.read_bytes(MAX_AB_MEMBER_BYTES), file.source, member if member != file.source else None)
 
 
 def _inflate(data: bytes, source: str) -> bytes:
