@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from spyglass.detections import INDICATOR, SEVERITY_RANK, Detection
+from spyglass.detections import INDICATOR, SEVERITY_RANK, Detection, is_finding
 from spyglass.extract import url_host
 from spyglass.heuristics import LoadedHeuristic
 from spyglass.records import Observable, Record
@@ -137,6 +137,7 @@ def summarise(detections: list[Detection]) -> dict[str, Any]:
 
 
 def verdict(detections: list[Detection]) -> str:
+    detections = [d for d in detections if is_finding(d)]
     malware = sorted({str(d.indicator.get("malware")) for d in detections
                       if d.kind == INDICATOR and d.indicator and d.indicator.get("malware")})
     if any(d.kind == INDICATOR for d in detections):

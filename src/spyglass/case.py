@@ -176,6 +176,12 @@ def write_detections(out: Path, detections: list[Detection]) -> None:
     write_csv(out / "timeline_detected.csv", DETECTED_COLUMNS, rows)
 
 
+def write_incidents(out: Path, incidents: dict[str, Any]) -> None:
+    """OUT/incidents.json: findings joined in time (see spyglass/incidents.py)."""
+    with _atomic(out / "incidents.json") as handle:
+        handle.write(json.dumps(incidents, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+
+
 def write_csv(path: Path, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
     with _atomic(path, newline="") as handle:
         writer = csv.writer(handle)

@@ -6,7 +6,7 @@ import platform
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,10 +20,13 @@ from spyglass.case import (
     iter_records,
     prepare_output,
     read_case,
+    read_detections,
     write_case_json,
     write_detections,
+    write_incidents,
 )
-from spyglass.detections import Detection
+from spyglass.detections import Detection, is_finding
+from spyglass.incidents import DEFAULT_GAP, build_incidents, incident_changes, read_incidents
 from spyglass.modules import discover, modules_for
 from spyglass.records import Record, iso_utc, observables
 from spyglass.runner import ModuleResult, run_module
@@ -58,7 +61,7 @@ class CheckOutcome:
 
     @property
     def exit_status(self) -> int:
-        return 1 if self.detections else 0
+        return 1 if any(is_finding(d) for d in self.detections) else 0
 
 
 def now() -> str:
@@ -79,7 +82,7 @@ def default_output(evidence: Path) -> Path:
 def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *, kind: str | None = None,
           force: bool = False, secrets: Any = None, progress: Progress | None = None,
           feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = (),
-          expand_short_links: bool = False) -> CheckOutcome:
+          expand_short_links: bool = False, incident_gap: timedelta = DEFAULT_GAP) -> CheckOutcome:
     progress = progress or SilentProgress()
     started = now()
     out = check_output(out or default_output(evidence), force, evidence)
@@ -136,6 +139,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         }
         progress.phase("Writing the case")
         case["finished_at"] = now()
+        write_incidents(out, build_incidents(detections, incident_gap))
         writer.finish(case, detections)
     except KeyboardInterrupt:
         raise       # the folder stays, marked incomplete: the same command may replace it
@@ -172,7 +176,8 @@ def _expand_short_links(analyser: Analyser, writer: CaseWriter) -> ModuleResult:
 
 
 def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
-            feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = ()) -> CheckOutcome:
+            feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = (),
+            incident_gap: timedelta = DEFAULT_GAP) -> CheckOutcome:
     """Re-match the stored records of a case; rewrite its detections, keep the old ones in history."""
     progress = progress or SilentProgress()
     case = read_case(case_dir)
@@ -194,10 +199,12 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
                               status=(case.get("modules", {}).get(name) or {}).get("status", "ok"))
         progress.module_finished(result)
     detections = analyser.finish()
+    incidents = build_incidents(detections, incident_gap)
     history = list(case.get("history") or [])
     history.append({"at": case.get("finished_at"), "command": case.get("command"),
                     "feeds": case.get("feeds"), "findings": case.get("findings"),
-                    "verdict": case.get("verdict")})
+                    "verdict": case.get("verdict"),
+                    "incidents": incident_changes(_incidents_before(case_dir, incident_gap), incidents)})
     case.update({
         "command": "recheck",
         "rechecked_at": started,
@@ -211,5 +218,12 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
         "finished_at": now(),
     })
     write_detections(case_dir, detections)
+    write_incidents(case_dir, incidents)
     write_case_json(case_dir, case)
     return CheckOutcome(case_dir, case, detections)
+
+
+def _incidents_before(case_dir: Path, gap: timedelta) -> dict[str, Any]:
+    """The incidents the case held; a case written before incidents existed has them computed
+    from its findings."""
+    return read_incidents(case_dir) or build_incidents(read_detections(case_dir), gap)

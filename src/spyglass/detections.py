@@ -10,8 +10,16 @@ from spyglass.records import Observable, Record, iso_utc, parse_iso
 
 INDICATOR = "indicator"
 SUSPICIOUS = "suspicious"
-SEVERITIES = ("critical", "high", "medium", "low")
+# "info": context for the reader (Lockdown Mode is on), never a sign against the phone: it
+# neither changes the verdict nor makes `check` exit 1.
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+INFO = "info"
+
+
+def is_finding(detection: Detection) -> bool:
+    """Whether a detection counts against the phone (everything but context)."""
+    return detection.severity != INFO
 
 
 @dataclass(frozen=True, slots=True)

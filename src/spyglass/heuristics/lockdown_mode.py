@@ -3,8 +3,9 @@
 Reads the `global_preferences` records (LDMGlobalEnabled in .GlobalPreferences.plist, iOS 16+).
 Lockdown Mode is Apple's hardening for people targeted by mercenary spyware; it blocks most
 message attachments, link previews, FaceTime from strangers and web features exploits use.
-It being on is not a sign of infection: it is reported as low, for context, because it
-usually means the person was warned or knows they are a target. Off is not reported.
+It being on is a good sign, not a suspicious one: it is reported as context ("info"), which
+neither changes the verdict nor makes the check exit 1. It usually means the person was warned
+or knows they are a target. Off is not reported.
 """
 
 from __future__ import annotations
@@ -27,6 +28,6 @@ def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
         if record.fields.get("lockdown_mode") is True:
             yield suspicious(
                 HEURISTIC, record,
-                "Lockdown Mode is on: not a sign of infection, but this person may be at risk of "
-                "targeted spyware",
-                severity="low")
+                "Lockdown Mode is on: a protection against targeted spyware, not a sign of infection. "
+                "Keep it on if you may be targeted",
+                severity="info")

@@ -115,9 +115,9 @@ th{background:#ececf0}
 .finding{background:#fff;border:1px solid #d2d2d7;border-left:6px solid #6e6e73;border-radius:8px;padding:12px 16px;margin:12px 0}
 .finding h3{margin:0 0 8px;font-size:1.05em;overflow-wrap:anywhere}
 .sev-critical{border-left-color:#7a0b0b}.sev-high{border-left-color:#c81e1e}
-.sev-medium{border-left-color:#b7791f}.sev-low{border-left-color:#2b6cb0}
+.sev-medium{border-left-color:#b7791f}.sev-low{border-left-color:#2b6cb0}.sev-info{border-left-color:#2f855a}
 .badge{display:inline-block;border-radius:4px;padding:0 6px;margin-right:6px;color:#fff;background:#6e6e73;font-size:.85em;text-transform:uppercase}
-.badge.critical{background:#7a0b0b}.badge.high{background:#c81e1e}.badge.medium{background:#b7791f}.badge.low{background:#2b6cb0}
+.badge.critical{background:#7a0b0b}.badge.high{background:#c81e1e}.badge.medium{background:#b7791f}.badge.low{background:#2b6cb0}.badge.info{background:#2f855a}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0}
 dt{color:#6e6e73}dd{margin:0;overflow-wrap:anywhere}
 .explain{background:#f5f5f7;border-radius:6px;padding:8px 12px;margin:8px 0}

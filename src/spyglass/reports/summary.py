@@ -15,7 +15,7 @@ from spyglass.case import read_case, read_detections
 from spyglass.detections import INDICATOR, Detection, group_findings
 from spyglass.reports import incomplete
 
-SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
+SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "green"}
 STATUS_STYLES = {"ok": "green", "not present": "dim", "missing": "yellow", "error": "bold red"}
 MAX_SHOWN = 200
 
