@@ -56,8 +56,8 @@ def test_check_writes_the_case_contract(evidence: tuple[Path, Path, Path], tmp_p
     assert code == 1, output
     case_dir = tmp_path / "case"
     assert sorted(p.name for p in case_dir.iterdir()) == [
-        "case.json", "detections.jsonl", "records", "report.html", "sightings.stix2", "timeline.csv",
-        "timeline_detected.csv"]
+        "case.json", "detections.jsonl", "incidents.json", "records", "report.html", "sightings.stix2",
+        "timeline.csv", "timeline_detected.csv"]
     case = json.loads((case_dir / "case.json").read_text())
     assert case["acquisition"]["kind"] == "ios-backup"
     assert case["modules"]["sms"]["status"] == "ok"

@@ -6,6 +6,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,12 @@ secret_options = [
 ]
 
 
+incident_gap_option = click.option(
+    "--incident-gap", "incident_gap", type=click.FloatRange(min=0, max=10_000_000), default=15.0,
+    show_default=True, metavar="MINUTES",
+    help="Findings this close in time (each to the one before) form one incident (incidents.json).")
+
+
 def with_secret_options(function: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(secret_options):
         function = option(function)
@@ -138,13 +145,14 @@ def with_secret_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="Expand shortened links and match their targets: sends one HEAD request per shortened "
                    "link to the shortening service named in it (bit.ly, ...), reads only where it points; "
                    "never contacts the target.")
+@incident_gap_option
 @click.option("--age-identity", type=click.Path(path_type=Path, dir_okay=False),
               help="age identity file decrypting an encrypted androidqf acquisition (.zip.age); a "
                    "passphrase-encrypted one takes the password sources above.")
 @with_secret_options
 def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tuple[Path, ...], html: bool,
           expand_short_links: bool, age_identity: Path | None, password_file: Path | None,
-          key_file: Path | None) -> None:
+          key_file: Path | None, incident_gap: float) -> None:
     """Check an acquisition (iOS backup, filesystem dump, sysdiagnose, androidqf, Android bug report
     or backup) and write a case folder."""
     def body() -> int:
@@ -160,7 +168,8 @@ def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tup
             outcome = run_check(path, out, feeds, index, kind=kind, force=force,
                                 secrets=_secrets(password_file, key_file, age_identity, progress),
                                 progress=RichProgress(progress),
-                                feed_info=feed_info, warnings=warnings, expand_short_links=expand_short_links)
+                                feed_info=feed_info, warnings=warnings, expand_short_links=expand_short_links,
+                                incident_gap=timedelta(minutes=incident_gap))
         _write_reports(outcome.case_dir, html)
         print_summary(console, outcome.case_dir)
         return outcome.exit_status
@@ -172,7 +181,8 @@ def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tup
 @click.option("--iocs", multiple=True, type=click.Path(path_type=Path, exists=True),
               help="STIX 2.1 file or folder of indicators (repeatable; default: the bundled/updated feeds).")
 @click.option("--html/--no-html", default=True, help="Rewrite report.html too.")
-def recheck(case_dir: Path, iocs: tuple[Path, ...], html: bool) -> None:
+@incident_gap_option
+def recheck(case_dir: Path, iocs: tuple[Path, ...], html: bool, incident_gap: float) -> None:
     """Re-match a finished case's records against today's indicators, without the phone."""
     def body() -> int:
         from spyglass.check import recheck as run_recheck
@@ -180,7 +190,7 @@ def recheck(case_dir: Path, iocs: tuple[Path, ...], html: bool) -> None:
         feeds, index, feed_info, warnings = _load_feeds(iocs)
         with _progress() as progress:
             outcome = run_recheck(case_dir, index, progress=RichProgress(progress), feed_info=feed_info,
-                                  warnings=warnings)
+                                  warnings=warnings, incident_gap=timedelta(minutes=incident_gap))
         _write_reports(outcome.case_dir, html)
         print_summary(console, outcome.case_dir, show_modules=False)
         return outcome.exit_status

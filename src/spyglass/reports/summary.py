@@ -13,6 +13,7 @@ from rich.table import Table
 
 from spyglass.case import read_case, read_detections
 from spyglass.detections import INDICATOR, Detection, group_findings
+from spyglass.incidents import read_incidents
 from spyglass.reports import incomplete
 
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "green"}
@@ -27,6 +28,7 @@ def print_summary(console: Console, case_dir: Path, *, show_modules: bool = True
     if show_modules:
         _modules(console, case)
     _feeds(console, case)
+    _incidents(console, case_dir)
     _findings(console, detections)
     _short_links(console, case)
     for warning in case.get("warnings") or []:
@@ -76,6 +78,34 @@ def _feeds(console: Console, case: dict[str, Any]) -> None:
     dates = sorted(str(f["date"]) for f in feeds if f.get("date"))
     newest = f", newest from {escape(dates[-1])}" if dates else ""
     console.print(f"Indicators: {total} from {len(feeds)} feeds{newest}")
+
+
+STRENGTH_STYLES = {"strong": "bold red", "moderate": "yellow", "weak": "cyan", "informational": "dim"}
+MAX_INCIDENTS = 20
+
+
+def _incidents(console: Console, case_dir: Path) -> None:
+    document = read_incidents(case_dir)
+    incidents = [i for i in (document or {}).get("incidents") or [] if isinstance(i, dict)]
+    if not incidents:
+        return
+    console.print(f"[bold]Incidents[/] ({len(incidents)}: findings close in time, read together)")
+    for incident in incidents[:MAX_INCIDENTS]:
+        strength = str(incident.get("strength", ""))
+        start, end = str(incident.get("start") or ""), str(incident.get("end") or "")
+        span = _span(start, end)
+        console.print(f"  [{STRENGTH_STYLES.get(strength, 'white')}]{escape(strength)}[/] {escape(span)}: "
+                      f"{escape(str(incident.get('headline', ''))[:500])}")
+        console.print(f"    [dim]{escape(str(incident.get('strength_reason', ''))[:300])}[/]")
+    if len(incidents) > MAX_INCIDENTS:
+        console.print(f"  ... and {len(incidents) - MAX_INCIDENTS} more in incidents.json")
+
+
+def _span(start: str, end: str) -> str:
+    first, last = start[:16].replace("T", " "), end[:16].replace("T", " ")
+    if first == last:
+        return first
+    return f"{first} to {last[11:]}" if first[:10] == last[:10] else f"{first} to {last}"
 
 
 def _findings(console: Console, detections: list[Detection]) -> None:
