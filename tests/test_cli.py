@@ -195,3 +195,19 @@ def test_check_with_files_missing_from_the_backup_says_incomplete(evidence: tupl
     text = " ".join(output.split())
     assert ("This check is incomplete: files that 2 checks read are missing from the backup (sms, sms_attachments), "
             "so what they hold could not be looked at. Make a new, encrypted backup and check that one.") in text
+
+
+def test_check_says_where_the_report_is_and_who_can_help(evidence: tuple[Path, Path, Path], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    backup, feed, _ = evidence
+    monkeypatch.setenv("SPYGLASS_LOCAL_HELPLINE", "Digital Defenders Geneva: +41 22 000 00 00")
+    code, output = invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "case"))
+    text = " ".join(output.split())
+    assert code == 1
+    # The path may be wrapped at the terminal's width: compared without white space.
+    assert f"Readthereport:{tmp_path / 'case' / 'report.html'}" in "".join(output.split())
+    assert ("Where to get help: Digital Defenders Geneva: +41 22 000 00 00; Access Now's Digital Security Helpline: "
+            "help@accessnow.org, www.accessnow.org/help; Amnesty International's Security Lab: "
+            "securitylab.amnesty.org") in text
+    page = (tmp_path / "case" / "report.html").read_text()
+    assert "<li>A helpline near you: Digital Defenders Geneva: +41 22 000 00 00.</li>" in page

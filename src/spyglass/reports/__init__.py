@@ -28,3 +28,17 @@ def incomplete(case: dict[str, Any]) -> list[str]:
         lines.append(f"This check is incomplete: {len(failed)} checks could not read their files "
                      f"({', '.join(failed)}); case.json says why.")
     return lines
+
+
+HELPLINES = ("Access Now's Digital Security Helpline: help@accessnow.org, www.accessnow.org/help",
+             "Amnesty International's Security Lab: securitylab.amnesty.org")
+LOCAL_HELPLINE = "SPYGLASS_LOCAL_HELPLINE"   # a lab or helpline that hands spyglass out names itself here
+
+
+def helplines() -> list[str]:
+    """Who a person can ask for help: the local helpline configured for this installation
+    (environment variable SPYGLASS_LOCAL_HELPLINE, "name: how to reach it"), then the public ones."""
+    import os
+
+    local = os.environ.get(LOCAL_HELPLINE, "").strip()[:300]
+    return ([local] if local else []) + list(HELPLINES)

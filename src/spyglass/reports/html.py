@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from spyglass.case import read_case, read_detections
 from spyglass.detections import INDICATOR, SEVERITIES, SUSPICIOUS, Detection, FindingGroup, group_findings
-from spyglass.reports import incomplete
+from spyglass.reports import LOCAL_HELPLINE, incomplete
 
 MAX_FINDINGS_SHOWN = 2000
 MAX_TEXT_CHARS = 2000
@@ -297,7 +298,11 @@ def _record_details(detection: Detection) -> str:
 
 
 def _next_steps(level: str) -> str:
-    items = "".join(f"<li>{_text(step)}</li>" for step in NEXT_STEPS[level])
+    steps = list(NEXT_STEPS[level])
+    local = os.environ.get(LOCAL_HELPLINE, "").strip()[:300]
+    if local and level != "clean":
+        steps.insert(1, f"A helpline near you: {local}.")
+    items = "".join(f"<li>{_text(step)}</li>" for step in steps)
     return f"<section id=\"next\"><h2>What to do next</h2><ol>{items}</ol></section>"
 
 

@@ -12,9 +12,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from spyglass.case import read_case, read_detections
-from spyglass.detections import INDICATOR, Detection, group_findings
+from spyglass.detections import INDICATOR, Detection, group_findings, is_finding
 from spyglass.incidents import read_incidents
-from spyglass.reports import incomplete
+from spyglass.reports import helplines, incomplete
 
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "green"}
 STATUS_STYLES = {"ok": "green", "not present": "dim", "missing": "yellow", "error": "bold red"}
@@ -37,6 +37,11 @@ def print_summary(console: Console, case_dir: Path, *, show_modules: bool = True
         console.print(f"[bold yellow]{escape(line)}[/]")
     style = "red" if any(d.kind == INDICATOR for d in detections) else ("yellow" if detections else "green")
     console.print(Panel(escape(str(case.get("verdict", ""))), title="Verdict", border_style=style))
+    report = case_dir / "report.html"
+    if report.exists():
+        console.print(f"Read the report: {escape(str(report))}")
+    if any(is_finding(d) for d in detections):
+        console.print("Where to get help: " + "; ".join(escape(line) for line in helplines()))
     console.print(f"Case folder: {escape(str(case_dir))}")
 
 
