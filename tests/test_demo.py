@@ -43,3 +43,14 @@ def test_demo_twice_writes_two_cases(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert CliRunner().invoke(main, ["demo", "-o", "first"]).exit_code == 0
     assert CliRunner().invoke(main, ["demo", "-o", "first"]).exit_code == 2   # not empty: refused
     assert CliRunner().invoke(main, ["demo", "-o", "first", "--force"]).exit_code == 0
+
+
+def test_demo_report_says_it_is_sample_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo", "-o", "case"], catch_exceptions=False)
+    notice = "Sample data: a generated iPhone backup with planted traces, made for the spyglass demo. This is not your phone."
+    assert notice in " ".join(result.output.split())
+    page = (tmp_path / "case" / "report.html").read_text()
+    assert f'<p class="sample" id="sample"><strong>{notice}</strong></p>' in page
+    assert page.index('id="sample"') < page.index('id="verdict"')
+    assert json.loads((tmp_path / "case" / "case.json").read_text())["sample"] == notice

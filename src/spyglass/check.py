@@ -64,6 +64,10 @@ class CheckOutcome:
         return 1 if any(is_finding(d) for d in self.detections) else 0
 
 
+SAMPLE_NOTICE = ("Sample data: a generated iPhone backup with planted traces, made for the spyglass demo. "
+                 "This is not your phone.")
+
+
 def now() -> str:
     return iso_utc(datetime.now(UTC)) or ""
 
@@ -82,7 +86,8 @@ def default_output(evidence: Path) -> Path:
 def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *, kind: str | None = None,
           force: bool = False, secrets: Any = None, progress: Progress | None = None,
           feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = (),
-          expand_short_links: bool = False, incident_gap: timedelta = DEFAULT_GAP) -> CheckOutcome:
+          expand_short_links: bool = False, incident_gap: timedelta = DEFAULT_GAP,
+          sample: bool = False) -> CheckOutcome:
     progress = progress or SilentProgress()
     started = now()
     out = check_output(out or default_output(evidence), force, evidence)
@@ -137,6 +142,8 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
             "warnings": [*warnings, *acquisition.warnings],
             "history": [],
         }
+        if sample:   # the demo: every report says it is generated data, not someone's phone
+            case["sample"] = SAMPLE_NOTICE
         progress.phase("Writing the case")
         case["finished_at"] = now()
         write_incidents(out, build_incidents(detections, incident_gap))

@@ -214,7 +214,7 @@ def demo(out: Path | None, force: bool) -> None:
         with _progress() as progress:
             outcome = run_check(demo_backup(), out or default_output(Path("demo")), feeds, index,
                                 force=force, progress=RichProgress(progress), feed_info=feed_info,
-                                warnings=warnings)
+                                warnings=warnings, sample=True)
         _write_reports(outcome.case_dir, True)
         print_summary(console, outcome.case_dir)
         console.print(f"Open {escape(str(outcome.case_dir / 'report.html'))} in a browser for the full report. "
@@ -223,24 +223,52 @@ def demo(out: Path | None, force: bool) -> None:
     _run(body)
 
 
+REPORT_FORMATS = ("html", "stix", "timesketch", "misp")
+
+
 @main.command()
 @click.argument("case_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(REPORT_FORMATS),
+              help="What to write (repeatable; default html and stix): html (report.html), stix (STIX 2.1 "
+                   "sightings.stix2), timesketch (timeline.jsonl, every time of every record), misp "
+                   "(misp_event.json). A path option below adds its format.")
 @click.option("--html", "html_out", type=click.Path(path_type=Path, dir_okay=False), help="Where to write the HTML report.")
 @click.option("--stix", "stix_out", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write STIX 2.1 sightings of the indicator findings.")
-def report(case_dir: Path, html_out: Path | None, stix_out: Path | None) -> None:
-    """Render a case folder: terminal summary, HTML report, STIX sightings."""
+@click.option("--timesketch", "timesketch_out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the Timesketch timeline (JSONL).")
+@click.option("--misp", "misp_out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the MISP event of the findings.")
+def report(case_dir: Path, formats: tuple[str, ...], html_out: Path | None, stix_out: Path | None,
+           timesketch_out: Path | None, misp_out: Path | None) -> None:
+    """Render a case folder: terminal summary, then HTML report, STIX sightings, Timesketch timeline,
+    MISP event."""
     def body() -> int:
         from spyglass.case import read_detections
-        from spyglass.reports.html import write_html
-        from spyglass.reports.stix import write_sightings
         from spyglass.reports.summary import print_summary
+        paths = {"html": html_out, "stix": stix_out, "timesketch": timesketch_out, "misp": misp_out}
+        chosen = set(formats) | {name for name, path in paths.items() if path is not None} or {"html", "stix"}
         print_summary(console, case_dir)
-        console.print(f"HTML report: {escape(str(write_html(case_dir, html_out)))}")
-        console.print(f"STIX sightings: {escape(str(write_sightings(case_dir, stix_out)))}")
-        console.print(f"Timesketch timeline: {escape(str(case_dir / 'timeline.csv'))}")
+        for name in REPORT_FORMATS:
+            if name in chosen:
+                label, written = _write_report(name, case_dir, paths[name])
+                console.print(f"{label}: {escape(str(written))}")
         return EXIT_FINDINGS if read_detections(case_dir) else EXIT_CLEAN
     _run(body)
+
+
+def _write_report(name: str, case_dir: Path, out: Path | None) -> tuple[str, Path]:
+    if name == "html":
+        from spyglass.reports.html import write_html
+        return "HTML report", write_html(case_dir, out)
+    if name == "stix":
+        from spyglass.reports.stix import write_sightings
+        return "STIX sightings", write_sightings(case_dir, out)
+    if name == "timesketch":
+        from spyglass.reports.timesketch import write_timesketch
+        return "Timesketch timeline", write_timesketch(case_dir, out)
+    from spyglass.reports.misp import write_misp
+    return "MISP event", write_misp(case_dir, out)
 
 
 def _write_reports(case_dir: Path, html: bool) -> None:

@@ -8,10 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import stix2
+import stix2validator as validator  # a test dependency: installed by the test extras, never skipped
+
 from spyglass.detections import Detection
 from spyglass.indicators.stix import key_type, parse_pattern
 from spyglass.records import Observable, Record, parse_iso
-from spyglass.reports.stix import IDENTITY_ID, is_stix_id, stix_pattern, write_sightings
+from spyglass.reports.stix import IDENTITY_ID, cyber_observables, is_stix_id, stix_pattern, write_sightings
+
+ValidationOptions, validate_instance = validator.ValidationOptions, validator.validate_instance
 
 FEED_ID = "indicator--4e5b6c1a-0d2f-4a3b-9c8d-7e6f5a4b3c2d"
 STIX_ID = re.compile(r"^[a-z][a-z0-9-]+--[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -24,18 +29,23 @@ REQUIRED = {
     "identity": {"type", "spec_version", "id", "created", "modified", "name"},
     "indicator": {"type", "spec_version", "id", "created", "modified", "pattern", "pattern_type", "valid_from"},
     "sighting": {"type", "spec_version", "id", "created", "modified", "sighting_of_ref"},
+    "observed-data": {"type", "spec_version", "id", "created", "modified", "first_observed", "last_observed",
+                      "number_observed", "object_refs"},
 }
+SCOS = {"domain-name", "url", "ipv4-addr", "ipv6-addr", "email-addr", "file", "directory", "process",
+        "x509-certificate"}
 
 
 def match(kind: str, value: str, *, indicator_id: str = FEED_ID, module: str = "sms",
-          when: datetime | None = None, suspicious: bool = False) -> Detection:
-    record = Record(timestamp=when, timestamp_desc="received", message=f"seen {value}",
-                    fields={"text": value}, observables=(Observable(kind, value),), module=module,
+          when: datetime | None = None, suspicious: bool = False, seen: str | None = None) -> Detection:
+    seen = seen or value
+    record = Record(timestamp=when, timestamp_desc="received", message=f"seen {seen}",
+                    fields={"text": seen}, observables=(Observable(kind, seen),), module=module,
                     source="HomeDomain/Library/SMS/sms.db")
     if suspicious:
         return Detection(kind="suspicious", severity="medium", message="odd", record=record, heuristic="odd")
     return Detection(kind="indicator", severity="high", message=f"match {value}", record=record,
-                     observable=Observable(kind, value),
+                     observable=Observable(kind, seen),
                      indicator={"type": kind, "value": value, "feed": "Pegasus (Amnesty)",
                                 "malware": "Pegasus", "id": indicator_id})
 
@@ -53,11 +63,20 @@ def bundle_of(folder: Path) -> dict[str, Any]:
 
 
 def assert_valid(bundle: dict[str, Any]) -> None:
+    """Our own checks, then the two readers analysts use: the OASIS stix2 library in strict mode
+    (no custom objects or properties) and the OASIS STIX 2.1 validator in strict mode."""
+    parsed = stix2.parse(json.dumps(bundle), allow_custom=False, version="2.1")
+    assert [item.id for item in parsed.objects] == [item["id"] for item in bundle["objects"]]
+    results = validate_instance(bundle, ValidationOptions(version="2.1", strict=True, enforce_refs=True))
+    assert results.is_valid, [str(error) for error in results.errors]
+    assert [str(warning) for warning in results.warnings] == []
     assert bundle["type"] == "bundle" and STIX_ID.match(bundle["id"]) and bundle["id"].startswith("bundle--")
     assert "spec_version" not in bundle
     ids = [item["id"] for item in bundle["objects"]]
     assert len(ids) == len(set(ids))
     for item in bundle["objects"]:
+        if item["type"] in SCOS:
+            continue
         assert REQUIRED[item["type"]] <= set(item), item
         assert item["spec_version"] == "2.1"
         assert STIX_ID.match(item["id"]) and item["id"].startswith(item["type"] + "--")
@@ -74,7 +93,7 @@ def assert_valid(bundle: dict[str, Any]) -> None:
 
 def test_write_sightings_counts_per_indicator(tmp_path: Path) -> None:
     detections = [
-        match("domain", "evil.com", when=datetime(2021, 7, 1, 10, 0, 0, 500000, tzinfo=UTC)),
+        match("domain", "evil.com", when=datetime(2021, 7, 1, 10, 0, 0, 500000, tzinfo=UTC), seen="x.evil.com"),
         match("domain", "evil.com", when=datetime(2021, 7, 1, 10, 0, 0, tzinfo=UTC), module="safari_history"),
         match("domain", "evil.com", when=None),
         match("process", "bh", suspicious=True),
@@ -83,16 +102,33 @@ def test_write_sightings_counts_per_indicator(tmp_path: Path) -> None:
     assert write_sightings(folder) == folder / "sightings.stix2"
     bundle = bundle_of(folder)
     assert_valid(bundle)
-    identity, sighting = bundle["objects"]
+    identity, indicator, observed, sighting, domain, subdomain = bundle["objects"]
     assert identity == {"type": "identity", "spec_version": "2.1", "id": IDENTITY_ID,
                         "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
                         "name": "spyglass", "identity_class": "system",
                         "description": "spyglass, an offline checker of phone acquisitions for mercenary spyware"}
+    assert indicator == {
+        "type": "indicator", "spec_version": "2.1", "id": FEED_ID,
+        "created": "2024-05-01T09:02:30.123Z", "modified": "2024-05-01T09:02:30.123Z",
+        "name": "Pegasus domain: evil.com", "indicator_types": ["malicious-activity"],
+        "pattern": "[domain-name:value = 'evil.com']", "pattern_type": "stix", "pattern_version": "2.1",
+        "valid_from": "2024-05-01T09:02:30.123Z", "description": "From the feed Pegasus (Amnesty)"}
+    # SCO ids as the OASIS library derives them (STIX 2.1 section 2.9).
+    assert domain == {"type": "domain-name", "spec_version": "2.1", "id": stix2.DomainName(value="evil.com").id,
+                      "value": "evil.com"}
+    assert subdomain["id"] == stix2.DomainName(value="x.evil.com").id and subdomain["value"] == "x.evil.com"
+    assert observed == {
+        "type": "observed-data", "spec_version": "2.1", "id": observed["id"],
+        "created": "2024-05-01T09:02:30.123Z", "modified": "2024-05-01T09:02:30.123Z",
+        "created_by_ref": IDENTITY_ID, "first_observed": "2021-07-01T10:00:00Z",
+        "last_observed": "2021-07-01T10:00:00.500000Z", "number_observed": 3,
+        "object_refs": sorted([domain["id"], subdomain["id"]])}
     assert sighting == {
         "type": "sighting", "spec_version": "2.1", "id": sighting["id"],
         "created": "2024-05-01T09:02:30.123Z", "modified": "2024-05-01T09:02:30.123Z",
         "created_by_ref": IDENTITY_ID, "sighting_of_ref": FEED_ID, "count": 3,
         "first_seen": "2021-07-01T10:00:00Z", "last_seen": "2021-07-01T10:00:00.500000Z",
+        "observed_data_refs": [observed["id"]],
         "description": "Seen by spyglass in: safari_history, sms",
     }
     text = (folder / "sightings.stix2").read_text(encoding="utf-8")
@@ -120,6 +156,61 @@ def test_write_sightings_generates_indicator_without_feed_id(tmp_path: Path) -> 
     sightings = [item for item in bundle["objects"] if item["type"] == "sighting"]
     assert sorted(item["sighting_of_ref"] for item in sightings) == sorted(indicators[p]["id"] for p in indicators)
     assert all(item["count"] == 1 and "first_seen" not in item for item in sightings)
+    observed = {item["id"]: item for item in bundle["objects"] if item["type"] == "observed-data"}
+    # No time in the evidence: observed when the check ran.
+    assert {(item["first_observed"], item["last_observed"]) for item in observed.values()} == {
+        ("2024-05-01T09:02:30.123Z", "2024-05-01T09:02:30.123Z")}
+    image = stix2.File(name="bad'name\\x")
+    scos = {item["id"]: item for item in bundle["objects"] if item["type"] not in REQUIRED}
+    assert sorted(scos) == sorted([image.id, stix2.File(hashes={"SHA-256": "ef" * 32}).id,
+                                   stix2.IPv6Address(value="2001:db8::1").id,
+                                   next(key for key in scos if key.startswith("process--"))])
+    process = next(item for item in scos.values() if item["type"] == "process")
+    assert process["image_ref"] == image.id and set(process) == {"type", "spec_version", "id", "image_ref"}
+    assert sorted(ref for item in observed.values() for ref in item["object_refs"]) == sorted(scos)
+
+
+def test_cyber_observables_ids_match_the_stix2_library() -> None:
+    folder = stix2.Directory(path="/private/var/db")
+    expected = {
+        ("url", "https://evil.com/a"): [stix2.URL(value="https://evil.com/a")],
+        ("email", "a@evil.com"): [stix2.EmailAddress(value="a@evil.com")],
+        ("ip", "10.0.0.1"): [stix2.IPv4Address(value="10.0.0.1")],
+        ("file_name", "x.plist"): [stix2.File(name="x.plist")],
+        ("file_path", "/private/var/db/x"): [folder, stix2.File(name="x", parent_directory_ref=folder.id)],
+        ("file_path", "Library/x.plist"): [stix2.Directory(path="Library"),
+                                           stix2.File(name="x.plist",
+                                                      parent_directory_ref=stix2.Directory(path="Library").id)],
+        ("sha1", "ab" * 20): [stix2.File(hashes={"SHA-1": "ab" * 20})],
+        ("md5", "ab" * 16): [stix2.File(hashes={"MD5": "ab" * 16})],
+        ("cert_sha256", "cd" * 32): [stix2.X509Certificate(hashes={"SHA-256": "cd" * 32})],
+    }
+    for (kind, value), objects in expected.items():
+        made = cyber_observables(kind, value)
+        assert [item["id"] for item in made] == [item.id for item in objects], (kind, value)
+        for item, reference in zip(made, objects, strict=True):
+            assert {key: item[key] for key in item if key != "spec_version"} == {
+                key: reference[key] for key in reference if key not in ("spec_version", "defanged")}
+    for kind in ("phone", "app_id", "profile_id", "android_property"):
+        assert cyber_observables(kind, "x") == []
+
+
+def test_write_sightings_value_without_observable_object(tmp_path: Path) -> None:
+    bundle = bundle_of(make_case(tmp_path / "out", [match("phone", "+15550100000")]))
+    assert_valid(bundle)
+    assert [item["type"] for item in bundle["objects"]] == ["identity", "indicator", "sighting"]
+    assert "observed_data_refs" not in bundle["objects"][2]
+
+
+def test_write_sightings_app_id_pattern_as_feeds_write_it(tmp_path: Path) -> None:
+    # `app:id` is the MVT/Amnesty feeds' convention; STIX has no app object and the validator
+    # refuses a pattern naming an `id` property. The indicator is written as the feed has it.
+    bundle = bundle_of(make_case(tmp_path / "out", [match("app_id", "com.evil.app")]))
+    stix2.parse(json.dumps(bundle), allow_custom=False, version="2.1")
+    results = validate_instance(bundle, ValidationOptions(version="2.1", strict=True, enforce_refs=True))
+    assert [str(error) for error in results.errors] == [
+        f"{FEED_ID}: Pattern failed to validate: 'id' is not a valid observable property name."]
+    assert bundle["objects"][1]["pattern"] == "[app:id = 'com.evil.app']"
 
 
 def test_stix_pattern_round_trips_through_the_feed_loader() -> None:

@@ -117,6 +117,7 @@ th{background:#ececf0}
 .finding h3{margin:0 0 8px;font-size:1.05em;overflow-wrap:anywhere}
 .sev-critical{border-left-color:#7a0b0b}.sev-high{border-left-color:#c81e1e}
 .sev-medium{border-left-color:#b7791f}.sev-low{border-left-color:#2b6cb0}.sev-info{border-left-color:#2f855a}
+.sample{background:#fff4d6;border:2px dashed #b7791f;padding:.75em;font-size:1.1em}
 .badge{display:inline-block;border-radius:4px;padding:0 6px;margin-right:6px;color:#fff;background:#6e6e73;font-size:.85em;text-transform:uppercase}
 .badge.critical{background:#7a0b0b}.badge.high{background:#c81e1e}.badge.medium{background:#b7791f}.badge.low{background:#2b6cb0}.badge.info{background:#2f855a}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0}
@@ -148,6 +149,7 @@ def render_html(case_dir: Path) -> str:
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
         f"<title>Spyware check report \u2014 {_text(_device_label(case))}</title>",
         f"<style>{CSS}</style></head><body><main>",
+        _sample_banner(case),
         _header(case),
         _verdict(case, detections, level),
         _checked(case),
@@ -295,6 +297,11 @@ def _record_details(detection: Detection) -> str:
             ("Values checked", observables)]
     return ("<details><summary>Record details</summary>" + _key_values(rows)
             + f"<pre>{_text(fields, limit=MAX_RECORD_CHARS + 100)}</pre></details>")
+
+
+def _sample_banner(case: dict[str, Any]) -> str:
+    notice = case.get("sample")
+    return f"<p class=\"sample\" id=\"sample\"><strong>{_text(notice)}</strong></p>" if isinstance(notice, str) else ""
 
 
 def _next_steps(level: str) -> str:

@@ -1,13 +1,28 @@
 """STIX 2.1 sightings of the indicators a case matched, for feed maintainers and analysts.
 
-Rendered from the case folder alone (case.json, detections.jsonl) to OUT/sightings.stix2:
-one bundle holding an `identity` for spyglass and one `sighting` per matched indicator, with
-`count` the number of detections of it and `first_seen`/`last_seen` their earliest and latest
-timestamps. A sighting points at the feed's own indicator id when the feed gave a valid one;
-otherwise an `indicator` object is written too, its pattern rebuilt from type and value.
-Ids are UUIDv5 of stable values, and timestamps come from the case, so writing the sightings
-of a case twice gives the same file. No evidence beyond the matched values and the module
-names leaves the case: no device identifiers, no record contents.
+Rendered from the case folder alone (case.json, detections.jsonl) to OUT/sightings.stix2: one
+bundle holding an `identity` for spyglass and, per matched indicator,
+- the `indicator`: under the feed's own id when the feed gave a valid one, else under a UUIDv5
+  of its pattern; its pattern rebuilt from the indicator's type and value;
+- an `observed-data` for the evidence: the values that matched, as STIX Cyber-observable objects
+  (domain-name, url, ipv4-addr/ipv6-addr, email-addr, file with its directory, process with its
+  image file, x509-certificate), `number_observed` the number of detections, first/last observed
+  their earliest and latest times (the check's time when none had one);
+- a `sighting` of the indicator pointing at that observed-data, with `count` and, when the
+  detections had times, `first_seen`/`last_seen`.
+Matched values with no STIX Cyber-observable object (phone numbers, app and profile ids, Android
+properties) are counted in the sighting but have no observed object.
+
+Ids: SCOs take the STIX 2.1 deterministic id (UUIDv5 in the SCO namespace over the canonical JSON
+of the id-contributing properties, spec section 2.9). The others (SDOs, SROs, the bundle, a process,
+which has no id-contributing property) must or should be UUIDv4: theirs are UUIDv4 in form, made
+from a hash of stable values rather than at random (`_stable_uuid`). Timestamps come from the case, so writing the sightings
+of a case twice gives the same file. An indicator written under a feed's id is the value spyglass
+matched, not the feed's own object (which stays the reference): it names no creator.
+No evidence beyond the matched values and the module names leaves the case: no device
+identifiers, no record contents.
+Source: STIX 2.1 specification (OASIS, 2021): 2.9 identifiers, 4.7 indicator, 4.14 observed-data,
+5.2 sighting, 6 cyber-observable objects; checked with the OASIS stix2 and stix2-validator libraries.
 """
 
 from __future__ import annotations
@@ -25,7 +40,7 @@ from spyglass.detections import INDICATOR, Detection
 from spyglass.records import iso_utc, parse_iso
 
 NAMESPACE = uuid.UUID("2a2f6a5b-0134-50e9-8cb2-7d31a01f508c")
-IDENTITY_ID = f"identity--{uuid.uuid5(NAMESPACE, 'identity:spyglass')}"
+IDENTITY_ID = "identity--95cd2875-f9a3-4c01-ac03-217e1bed80f8"  # _stable_uuid('identity:spyglass'), fixed
 IDENTITY_CREATED = "2024-01-01T00:00:00.000Z"
 MAX_COUNT = 999_999_999  # the largest `count` STIX 2.1 allows
 
@@ -52,6 +67,12 @@ PATTERN_PATHS = {
 }
 
 
+SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1, section 2.9
+HASH_NAMES = {"sha256": "SHA-256", "sha1": "SHA-1", "md5": "MD5",
+              "cert_sha256": "SHA-256", "cert_sha1": "SHA-1", "cert_md5": "MD5"}
+SIMPLE_SCOS = {"domain": "domain-name", "url": "url", "email": "email-addr"}
+
+
 def write_sightings(case_dir: Path, out: Path | None = None) -> Path:
     """Write the sightings bundle of `case_dir` to `out` (default: case_dir/sightings.stix2)."""
     target = out if out is not None else case_dir / "sightings.stix2"
@@ -63,7 +84,7 @@ def write_sightings(case_dir: Path, out: Path | None = None) -> Path:
 def sightings_bundle(case: dict[str, Any], detections: Iterable[Detection]) -> dict[str, Any]:
     """The STIX 2.1 bundle (a dict ready for json.dumps) of the indicator detections."""
     made_at = _stix_time(case.get("finished_at") or case.get("started_at")) or IDENTITY_CREATED
-    case_key = _case_key(case)
+    case_key = acquisition_key(case)
     groups: dict[str, _Group] = {}
     for detection in detections:
         if detection.kind != INDICATOR or not isinstance(detection.indicator, dict):
@@ -76,13 +97,17 @@ def sightings_bundle(case: dict[str, Any], detections: Iterable[Detection]) -> d
             group = groups[indicator["id"]] = _Group(indicator)
         group.add(detection)
     objects: list[dict[str, Any]] = [_identity()]
+    observables: dict[str, dict[str, Any]] = {}
     for indicator_id in sorted(groups):
         group = groups[indicator_id]
-        if not group.indicator.get("_from_feed"):
-            objects.append({key: value for key, value in group.indicator.items() if not key.startswith("_")})
-        objects.append(group.sighting(case_key, made_at))
+        objects.append(group.indicator)
+        observed = group.observed_data(case_key, made_at, observables)
+        if observed is not None:
+            objects.append(observed)
+        objects.append(group.sighting(case_key, made_at, observed))
+    objects += [observables[key] for key in sorted(observables)]
     ids = "\n".join(item["id"] for item in objects)
-    return {"type": "bundle", "id": f"bundle--{uuid.uuid5(NAMESPACE, f'bundle:{case_key}:{ids}')}",
+    return {"type": "bundle", "id": f"bundle--{_stable_uuid(f'bundle:{case_key}:{ids}')}",
             "objects": objects}
 
 
@@ -94,6 +119,7 @@ class _Group:
         self.count = 0
         self.times: list[datetime] = []
         self.modules: set[str] = set()
+        self.values: dict[tuple[str, str], None] = {}
 
     def add(self, detection: Detection) -> None:
         self.count += 1
@@ -101,13 +127,45 @@ class _Group:
             self.times.append(detection.timestamp)
         if detection.module:
             self.modules.add(detection.module)
+        seen = detection.observable
+        if seen is not None and isinstance(seen.value, str) and seen.value:
+            self.values[(seen.type, seen.value)] = None
 
-    def sighting(self, case_key: str, made_at: str) -> dict[str, Any]:
+    def observed_data(self, case_key: str, made_at: str,
+                      observables: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """The observed-data of the matched values (their SCOs added to `observables`), or None
+        when no value has a STIX Cyber-observable object."""
+        refs: list[str] = []
+        for kind, value in self.values:
+            objects = cyber_observables(kind, value)
+            for item in objects:   # the objects a value's object refers to are part of the observation
+                observables.setdefault(item["id"], item)
+                refs.append(item["id"])
+        if not refs:
+            return None
+        refs = sorted(set(refs))
+        first = iso_stix(min(self.times)) if self.times else made_at
+        last = iso_stix(max(self.times)) if self.times else made_at
+        indicator_id = self.indicator["id"]
+        return {
+            "type": "observed-data",
+            "spec_version": "2.1",
+            "id": f"observed-data--{_stable_uuid(f'observed:{case_key}:{indicator_id}')}",
+            "created": made_at,
+            "modified": made_at,
+            "created_by_ref": IDENTITY_ID,
+            "first_observed": first,
+            "last_observed": last,
+            "number_observed": min(max(self.count, 1), MAX_COUNT),
+            "object_refs": refs,
+        }
+
+    def sighting(self, case_key: str, made_at: str, observed: dict[str, Any] | None) -> dict[str, Any]:
         indicator_id = self.indicator["id"]
         sighting: dict[str, Any] = {
             "type": "sighting",
             "spec_version": "2.1",
-            "id": f"sighting--{uuid.uuid5(NAMESPACE, f'sighting:{case_key}:{indicator_id}')}",
+            "id": f"sighting--{_stable_uuid(f'sighting:{case_key}:{indicator_id}')}",
             "created": made_at,
             "modified": made_at,
             "created_by_ref": IDENTITY_ID,
@@ -115,11 +173,58 @@ class _Group:
             "count": min(self.count, MAX_COUNT),
         }
         if self.times:
-            sighting["first_seen"] = iso_utc(min(self.times))
-            sighting["last_seen"] = iso_utc(max(self.times))
+            sighting["first_seen"] = iso_stix(min(self.times))
+            sighting["last_seen"] = iso_stix(max(self.times))
+        if observed is not None:
+            sighting["observed_data_refs"] = [observed["id"]]
         if self.modules:
             sighting["description"] = "Seen by spyglass in: " + ", ".join(sorted(self.modules))
         return sighting
+
+
+def cyber_observables(kind: str, value: str) -> list[dict[str, Any]]:
+    """The STIX Cyber-observable objects of a matched value, the objects it refers to first and
+    the value's own object last; [] for a type STIX has no object for."""
+    if kind in SIMPLE_SCOS:
+        return [_sco(SIMPLE_SCOS[kind], {"value": value})]
+    if kind == "ip":
+        return [_sco("ipv6-addr" if ":" in value else "ipv4-addr", {"value": value})]
+    if kind in ("sha256", "sha1", "md5"):
+        return [_sco("file", {"hashes": {HASH_NAMES[kind]: value}})]
+    if kind in ("cert_sha256", "cert_sha1", "cert_md5"):
+        return [_sco("x509-certificate", {"hashes": {HASH_NAMES[kind]: value}})]
+    if kind == "file_name":
+        return [_sco("file", {"name": value})]
+    if kind == "file_path":
+        folder, _, name = value.rpartition("/")
+        if not name:
+            return [_sco("directory", {"path": value})]
+        if not folder and not value.startswith("/"):
+            return [_sco("file", {"name": name})]
+        directory = _sco("directory", {"path": folder or "/"})
+        return [directory, _sco("file", {"name": name, "parent_directory_ref": directory["id"]})]
+    if kind == "process":
+        image = _sco("file", {"name": value})
+        process = {"type": "process", "spec_version": "2.1",
+                   "id": f"process--{_stable_uuid('process:' + image['id'])}", "image_ref": image["id"]}
+        return [image, process]
+    return []
+
+
+def _sco(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An SCO with its deterministic id: UUIDv5 over the JCS (RFC 8785) form of its properties,
+    all of which are id-contributing for the objects made here."""
+    canonical = json.dumps(properties, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    identifier = uuid.uuid5(SCO_NAMESPACE, canonical.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+    return {"type": kind, "spec_version": "2.1", "id": f"{kind}--{identifier}", **properties}
+
+
+def _stable_uuid(material: str) -> uuid.UUID:
+    """A UUIDv4 in form, made from a hash of `material` in our namespace rather than at random:
+    STIX asks for UUIDv4 ids where no deterministic id is defined (SDOs, SROs, bundles, a
+    process), and the same case must give the same file."""
+    digest = hashlib.sha256(NAMESPACE.bytes + material.encode("utf-8", "surrogatepass")).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
 
 
 def _identity() -> dict[str, Any]:
@@ -130,36 +235,38 @@ def _identity() -> dict[str, Any]:
 
 
 def _indicator_object(indicator: dict[str, Any], made_at: str) -> dict[str, Any] | None:
-    """The feed's indicator when its id is valid (`_from_feed`), else a generated one; None
-    when the detection names neither a valid id nor a type with a pattern."""
-    feed_id = indicator.get("id")
-    if isinstance(feed_id, str) and is_stix_id(feed_id, "indicator"):
-        return {"id": feed_id.lower(), "_from_feed": True}
+    """The indicator matched: under the feed's id when valid, else under a generated one; None
+    when it has no type with a pattern."""
     kind, value = indicator.get("type"), indicator.get("value")
     if not isinstance(kind, str) or not isinstance(value, str) or not value:
         return None
     pattern = stix_pattern(kind, value)
     if pattern is None:
         return None
+    feed_id = indicator.get("id")
+    from_feed = isinstance(feed_id, str) and is_stix_id(feed_id, "indicator")
     malware = str(indicator.get("malware") or "").strip()
     feed = str(indicator.get("feed") or "").strip()
-    generated = {
+    made: dict[str, Any] = {
         "type": "indicator",
         "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid5(NAMESPACE, f'indicator:{pattern}')}",
+        "id": feed_id.lower() if from_feed else f"indicator--{_stable_uuid(f'indicator:{pattern}')}",
         "created": made_at,
         "modified": made_at,
-        "created_by_ref": IDENTITY_ID,
+    }
+    if not from_feed:
+        made["created_by_ref"] = IDENTITY_ID
+    made.update({
         "name": f"{malware or 'Spyware'} {kind}: {value}"[:1000],
         "indicator_types": ["malicious-activity"],
         "pattern": pattern,
         "pattern_type": "stix",
         "pattern_version": "2.1",
         "valid_from": made_at,
-    }
+    })
     if feed:
-        generated["description"] = f"From the feed {feed}"[:1000]
-    return generated
+        made["description"] = f"From the feed {feed}"[:1000]
+    return made
 
 
 def stix_pattern(kind: str, value: str) -> str | None:
@@ -187,7 +294,7 @@ def is_stix_id(value: str, object_type: str) -> bool:
     return str(parsed) == text.lower() and parsed.variant == uuid.RFC_4122
 
 
-def _case_key(case: dict[str, Any]) -> str:
+def acquisition_key(case: dict[str, Any]) -> str:
     """What tells one acquisition from another in the ids: the hashes of its inputs, else
     its path, hashed (the bundle is meant to be shared, the path is not)."""
     inputs = case.get("inputs")
@@ -196,6 +303,11 @@ def _case_key(case: dict[str, Any]) -> str:
     acquisition = case.get("acquisition") if isinstance(case.get("acquisition"), dict) else {}
     material = "\n".join(hashes) if hashes else str(acquisition.get("path") or "")
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def iso_stix(moment: datetime) -> str:
+    """A STIX timestamp (RFC 3339, UTC, `Z`) keeping the evidence's precision."""
+    return iso_utc(moment) or ""
 
 
 def _stix_time(value: Any) -> str | None:

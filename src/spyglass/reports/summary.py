@@ -24,6 +24,8 @@ MAX_SHOWN = 200
 def print_summary(console: Console, case_dir: Path, *, show_modules: bool = True) -> None:
     case = read_case(case_dir)
     detections = read_detections(case_dir)
+    if isinstance(case.get("sample"), str):
+        console.print(f"[bold yellow]{escape(case['sample'])}[/]")
     _device(console, case)
     if show_modules:
         _modules(console, case)
