@@ -21,9 +21,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from spyglass.acquisitions.android import NamedFilesAcquisition
 from spyglass.acquisitions.base import ANDROID_INTRUSION
 from spyglass.acquisitions.containers import FILE, Container, open_container
+from spyglass.acquisitions.named import NamedFilesAcquisition
 from spyglass.errors import EvidenceError
 
 EVENT_KEYS = ("dns_event", "connect_event", "security_event")

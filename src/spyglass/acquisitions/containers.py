@@ -389,3 +389,19 @@ def _looks_like_tar(path: Path) -> bool:
     head = _magic(path)
     # gzip, bzip2, xz magic, or a plain tar's "ustar" at offset 257.
     return head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00" or head[257:262] == b"ustar"
+
+
+def children(folder: Path, most: int = 50) -> list[Path]:
+    """The first `most` entries of a folder, sorted (a probe looks, it does not walk)."""
+    try:
+        return sorted(folder.iterdir())[:most]
+    except OSError:
+        return []
+
+
+def first_paths(container: Container, most: int = 5_000, mark_folders: bool = False) -> Iterator[str]:
+    """The paths of a container's first `most` members as they are read (a probe's look)."""
+    for count, member in enumerate(container.scan()):
+        if count >= most:
+            return
+        yield member.path + ("/" if mark_folders and member.kind == DIRECTORY else "")

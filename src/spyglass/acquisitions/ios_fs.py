@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_FS, Acquisition, EvidenceFile, FileEntry
-from spyglass.acquisitions.containers import DIRECTORY, FILE, Container, Member, open_container
+from spyglass.acquisitions.containers import FILE, Container, Member, children, first_paths, open_container
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES
@@ -77,15 +77,15 @@ class IOSFilesystem(Acquisition):
     @classmethod
     def probe(cls, path: Path) -> bool:
         if path.is_dir():
-            candidates = [path, *(child for child in _children(path) if child.is_dir())]
+            candidates = [path, *(child for child in children(path, 200) if child.is_dir())]
             return any((folder / "private" / "var").is_dir() for folder in candidates) or any(
-                (child / "private" / "var").is_dir() for folder in candidates[1:] for child in _children(folder))
+                (child / "private" / "var").is_dir() for folder in candidates[1:] for child in children(folder, 200))
         try:
             container = open_container(path)
         except EvidenceError:
             return False
         try:
-            return root_prefix(_first_paths(container)) is not None
+            return root_prefix(first_paths(container, PROBE_MEMBERS, mark_folders=True)) is not None
         finally:
             container.close()
 
@@ -176,17 +176,3 @@ class IOSFilesystem(Acquisition):
                     identifier = metadata["MCMMetadataIdentifier"]
             self._identifiers[folder] = identifier
         return self._identifiers[folder]
-
-
-def _children(folder: Path) -> list[Path]:
-    try:
-        return sorted(folder.iterdir())[:200]
-    except OSError:
-        return []
-
-
-def _first_paths(container: Container) -> Iterator[str]:
-    for count, member in enumerate(container.scan()):
-        if count >= PROBE_MEMBERS:
-            return
-        yield member.path + ("/" if member.kind == DIRECTORY else "")

@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import SYSDIAGNOSE, Acquisition, EvidenceFile, FileEntry
-from spyglass.acquisitions.containers import FILE, Container, Member, open_container
-from spyglass.acquisitions.devpath import DevicePattern
-from spyglass.errors import EvidenceError, SpyglassError
+from spyglass.acquisitions.base import SYSDIAGNOSE
+from spyglass.acquisitions.containers import children, open_container
+from spyglass.acquisitions.named import NamedFilesAcquisition
 
 NAME = re.compile(r"^(?:IN_PROGRESS_)?sysdiagnose_(\d{4})\.(\d{2})\.(\d{2})_(\d{2})-(\d{2})-(\d{2})([+-]\d{4})_"
                   r"(?P<platform>[A-Za-z]+-OS)_(?P<model>[A-Za-z]+)_(?P<build>[0-9A-Za-z]+)")
@@ -38,41 +37,28 @@ def sysdiagnose_root(paths: Iterator[str]) -> str | None:
     return None
 
 
-class Sysdiagnose(Acquisition):
+class Sysdiagnose(NamedFilesAcquisition):
     """A sysdiagnose archive (.tar.gz) or its extracted folder."""
 
     kind = SYSDIAGNOSE
+    markers = MARKERS
 
     def __init__(self, root: Path, secrets: Any = None) -> None:
         super().__init__(root, secrets)
-        self.container: Container = open_container(root)
-        prefix = sysdiagnose_root(member.path for member in self.container.members())
-        if prefix is None:
-            self.container.close()
-            raise SpyglassError(f"{root}: no sysdiagnose.log, remotectl_dumpstate.txt or system_logs.logarchive: "
-                                "not a sysdiagnose")
-        self.prefix = prefix
-        self._relative = sorted(m.path[len(prefix):] for m in self.container.members()
-                                if m.path.startswith(prefix) and len(m.path) > len(prefix))
-        self.device = self._device(prefix.rstrip("/") or root.name)
-        for refusal in self.container.refused:
-            self.warnings.append(f"{root.name}: {refusal}")
+        self._open(open_container(root))
+        self.device = self._device(self.prefix.rstrip("/") or root.name)
+
+    @classmethod
+    def prefix_of(cls, paths: Iterator[str]) -> str | None:
+        return sysdiagnose_root(paths)
 
     @classmethod
     def probe(cls, path: Path) -> bool:
         if NAME.match(path.name) and (path.is_dir() or path.is_file()):
             return True
-        if path.is_dir():
-            return any((path / marker).exists() for marker in MARKERS) or any(
-                NAME.match(child.name) for child in _children(path))
-        try:
-            container = open_container(path)
-        except EvidenceError:
-            return False
-        try:
-            return sysdiagnose_root(_first_paths(container)) is not None
-        finally:
-            container.close()
+        if path.is_dir() and any(NAME.match(child.name) for child in children(path)):
+            return True
+        return cls._probe_container(path)
 
     def _device(self, name: str) -> dict[str, Any]:
         device: dict[str, Any] = {"os": "iOS"}
@@ -83,64 +69,3 @@ class Sysdiagnose(Acquisition):
             device["model_family"] = found.group("model")
             device["sysdiagnose_date"] = f"{year}-{month}-{day}T{hour}:{minute}:{second}{zone[:3]}:{zone[3:]}"
         return device
-
-    # -- the interface --------------------------------------------------------------------------
-    def files(self, pattern: DevicePattern) -> list[EvidenceFile]:
-        return []   # no device paths: modules name sysdiagnose files with `extra`
-
-    def named(self, name: str) -> list[EvidenceFile]:
-        """Files at `name`, a glob relative to the sysdiagnose folder (`**`, `*` per component)."""
-        pattern = DevicePattern("/" + name)
-        found = []
-        for relative in self._relative:
-            if pattern.match("/" + relative):
-                member = self.container.member(self.prefix + relative)
-                if member is not None and member.kind == FILE:
-                    found.append(self._file(member, relative))
-        return found
-
-    def listing(self) -> Iterator[FileEntry]:
-        for relative in self._relative:
-            member = self.container.member(self.prefix + relative)
-            if member is not None:
-                yield FileEntry(source=relative, device_path=None, kind=member.kind, size=member.size,
-                                mode=member.mode, modified=member.modified, name=PurePosixPath(relative).name)
-
-    def whole_source(self, what: str) -> str | None:
-        return self.root.name if what == "listing" else None
-
-    def companion(self, file: EvidenceFile, suffix: str) -> EvidenceFile | None:
-        member = self.container.member(self.prefix + file.source + suffix)
-        return self._file(member, file.source + suffix) if member is not None and member.kind == FILE else None
-
-    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
-        data = self.container.read(file.key.path, limit)
-        return bytearray(data) if mutable else data
-
-    def describe(self) -> dict[str, Any]:
-        described = super().describe()
-        described["container"] = type(self.container).__name__.removesuffix("Container").lower()
-        described["members"] = len(self._relative)
-        described["refused"] = list(self.container.refused)
-        return described
-
-    def close(self) -> None:
-        self.container.close()
-
-    def _file(self, member: Member, relative: str) -> EvidenceFile:
-        meta = {"size": member.size, "mode": member.mode, "modified": member.modified}
-        return EvidenceFile(self, relative, None, member.size, meta, member)
-
-
-def _children(folder: Path) -> list[Path]:
-    try:
-        return sorted(folder.iterdir())[:50]
-    except OSError:
-        return []
-
-
-def _first_paths(container: Container) -> Iterator[str]:
-    for count, member in enumerate(container.scan()):
-        if count >= PROBE_MEMBERS:
-            return
-        yield member.path
