@@ -156,6 +156,8 @@ def _plain_dict(value: dict[Any, Any], depth: int, room: int) -> int:
     return room
 
 
+# The same value test as _plain_dict's loop, written out again on purpose: this runs for every
+# value of every record, and a call per value costs about a second on a 600k-record check.
 def _plain_list(value: list[Any], depth: int, room: int) -> int:
     room -= len(value) * _FAST_COST
     for item in value:

@@ -12,7 +12,7 @@ from typing import Any
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_FIELD_CHARS
-from spyglass.records import Observable, Record, observables, text_field
+from spyglass.records import Observable, Record, observables, parse_iso, text_field
 from spyglass.sqlite import Database
 from spyglass.timestamps import to_utc, unix_time
 
@@ -65,6 +65,19 @@ def plist_bool(value: Any) -> bool | None:
 def plist_date(value: Any) -> datetime | None:
     """A plist date (naive: UTC) as timezone-aware UTC; None for anything else."""
     return to_utc(value) if isinstance(value, datetime) else None
+
+
+def store_date(value: Any) -> datetime | None:
+    """A date in App Store metadata (iTunesMetadata, BundleMetadata): a plist date, or ISO 8601
+    text, as UTC; None for anything else."""
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, str) and value:
+        try:
+            return to_utc(parse_iso(value[:64]))
+        except ValueError:
+            return None
+    return None
 
 
 def plist_scalar(value: Any, limit: int) -> bool | int | float | str | None:

@@ -29,10 +29,10 @@ from spyglass.acquisitions.base import IOS_FS, Acquisition, EvidenceFile
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.errors import EvidenceError, NotPresent
 from spyglass.modules import Artifact
-from spyglass.modules.ios._shared import APP_STORE_INSTALLERS
+from spyglass.modules.ios._shared import APP_STORE_INSTALLERS, store_date
 from spyglass.plists import is_keyed_archive, unarchive
-from spyglass.records import Record, iso_utc, observables, parse_iso
-from spyglass.timestamps import apple_time, to_utc
+from spyglass.records import Record, iso_utc, observables
+from spyglass.timestamps import apple_time
 
 ARTIFACT = Artifact(
     name="app_bundles",
@@ -158,16 +158,9 @@ def _bundle_metadata(found: dict[str, list[EvidenceFile]], errors: dict[str, str
 
 
 def _date(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return to_utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return apple_time(value)    # NSDate, unarchived as seconds since 2001
-    if isinstance(value, str) and value:
-        try:
-            return to_utc(parse_iso(value[:64]))
-        except ValueError:
-            return None
-    return None
+    return store_date(value)
 
 
 def _text(value: object) -> str | None:

@@ -21,9 +21,9 @@ from spyglass.acquisitions.base import IOS_BACKUP, Acquisition
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
-from spyglass.modules.ios._shared import APP_STORE_INSTALLERS
+from spyglass.modules.ios._shared import APP_STORE_INSTALLERS, store_date
 from spyglass.plists import load_plist
-from spyglass.records import Record, iso_utc, observables, parse_iso
+from spyglass.records import Record, iso_utc, observables
 from spyglass.timestamps import to_utc
 
 ARTIFACT = Artifact(
@@ -69,8 +69,8 @@ def _app_record(app: dict[str, Any]) -> Record:
     else:
         from_app_store = source_app in APP_STORE_INSTALLERS
     download = metadata.get("com.apple.iTunesStore.downloadInfo")
-    purchased = _date(metadata.get("purchaseDate")) or (
-        _date(download.get("purchaseDate")) if isinstance(download, dict) else None)
+    purchased = store_date(metadata.get("purchaseDate")) or (
+        store_date(download.get("purchaseDate")) if isinstance(download, dict) else None)
     name = _string(metadata.get("itemName"))
     fields = {
         "record_type": "application",
@@ -113,17 +113,6 @@ def _itunes_metadata(blob: Any) -> tuple[dict[str, Any], str | None]:
     except EvidenceError as exc:
         return {}, str(exc)
     return (value, None) if isinstance(value, dict) else ({}, "iTunesMetadata is not a dictionary")
-
-
-def _date(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return to_utc(value)
-    if isinstance(value, str) and value:
-        try:
-            return to_utc(parse_iso(value))
-        except ValueError:
-            return None
-    return None
 
 
 def _string(value: object) -> str | None:
