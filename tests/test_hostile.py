@@ -190,3 +190,84 @@ def test_every_sqlite_module_survives_a_forged_wal(tmp_path: Path) -> None:
             if any((e.split(": ", 1)[1] if ": " in e else e).startswith(BUG_TYPES) for e in r.errors)}
     assert bugs == {}
     assert {r.status for r in results.values()} <= {"ok", "error", "not present"}
+
+
+# -- every kind whose files are named, not placed: sysdiagnose, androidqf, bug reports, Android
+# backups and intrusion logs. Each name a module declares for the kind holds the hostile payload.
+
+def concrete_name(pattern: str) -> str:
+    return concrete_device_path("/" + pattern)[1:]
+
+
+def named_modules(kind: str) -> list[Module]:
+    return [m for m in discover() if kind in m.artifact.kinds and (m.artifact.extra.get(kind) or
+                                                                    (kind == "android-bugreport" and m.artifact.paths))]
+
+
+def named_places(kind: str) -> list[str]:
+    places = {concrete_name(name) for m in named_modules(kind) for name in m.artifact.extra.get(kind, ())}
+    if kind == "android-bugreport":   # device paths are FS/<path> in a bug report
+        places |= {"FS" + concrete_device_path(path) for m in named_modules(kind) for path in m.artifact.paths}
+    return sorted(places)
+
+
+def build_named(kind: str, folder: Path, payload: bytes) -> Path:
+    from tests.builders.android import AndroidQFBuilder, BugreportBuilder, android_backup
+    from tests.builders.android_intrusion import DAY
+    from tests.builders.sysdiagnose import SysdiagnoseBuilder
+
+    places = named_places(kind)
+    if kind == "sysdiagnose":
+        builder = SysdiagnoseBuilder()
+        for place in places:
+            builder.add(place, payload)
+        builder.add("remotectl_dumpstate.txt", payload)    # a marker, whatever sysdiagnose.log holds
+        return builder.build_tar(folder)
+    if kind == "androidqf":
+        qf = AndroidQFBuilder()
+        for place in places:
+            if not place.startswith("backup.ab/"):
+                qf.add(place, payload)
+        qf.add("backup.ab", android_backup({place.removeprefix("backup.ab/"): payload for place in places
+                                            if place.startswith("backup.ab/")}))
+        return qf.build_zip(folder)
+    if kind == "android-bugreport":
+        report = BugreportBuilder(dumpstate=payload)
+        for place in places:
+            report.add(place, payload)
+        return report.build_zip(folder)
+    if kind == "android-backup":
+        path = folder / "backup.ab"
+        path.write_bytes(android_backup({place: payload for place in places}))
+        return path
+    logs = folder / "intrusion-logs"     # one good log makes it recognisable; the rest is hostile
+    logs.mkdir()
+    (logs / "2026-06-08.txt").write_bytes(DAY)
+    for number, place in enumerate(places):
+        target = logs / f"hostile-{number}-{Path(place).name}"
+        target.write_bytes(payload)
+    return logs
+
+
+NAMED_KINDS = ("sysdiagnose", "androidqf", "android-bugreport", "android-backup", "android-intrusion-logs")
+
+
+@pytest.mark.parametrize("kind", NAMED_KINDS)
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_every_named_kind_module_fails_cleanly_on_hostile_files(tmp_path: Path, kind: str, payload: str) -> None:
+    from spyglass.acquisitions import open_acquisition
+
+    assert named_modules(kind), kind
+    acquisition = open_acquisition(build_named(kind, tmp_path, PAYLOADS[payload]), kind)
+    assert acquisition.kind == kind
+    bugs = []
+    for module in named_modules(kind):
+        result = ModuleResult(module.name, module.artifact.description)
+        records = list(run_module(module, acquisition, result))
+        bugs += [f"{module.name}: {e}" for e in result.errors
+                 if (e.split(": ", 1)[1] if ": " in e else e).startswith(BUG_TYPES)]
+        assert result.status in ("ok", "error", "not present", "missing"), module.name
+        heavy = [len(orjson.dumps(record.to_dict(), default=str)) for record in records]
+        assert not heavy or max(heavy) < MAX_RECORD_JSON, module.name
+    acquisition.close()
+    assert bugs == []
