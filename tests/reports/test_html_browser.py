@@ -60,6 +60,8 @@ def test_report_in_a_real_browser(tmp_path: Path) -> None:
     assert "&lt;script&gt;document.title=" in page          # the planted script is text on the page
     assert '<section class="verdict danger" id="verdict">' in page
     assert EVIDENCE in page                                  # the evidence value, whole
+    # What to do comes right after the verdict, before the findings.
+    assert page.index('id="verdict"') < page.index('id="next"') < page.index("<article")
 
 
 def test_report_screenshots_and_print(tmp_path: Path) -> None:

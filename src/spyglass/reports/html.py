@@ -38,7 +38,7 @@ VERDICTS = {
     "danger": ("Traces of known spyware were found",
                "spyglass found {count} on this phone that match published traces of mercenary spyware. "
                "This is serious, and it is not your fault: these tools are built to go unnoticed. Please "
-               "read \u201cWhat to do next\u201d below before you do anything else with the phone."),
+               "read \u201cWhat to do next\u201d, just below, before you do anything else with the phone."),
     "warning": ("Suspicious signs worth a closer look",
                 "spyglass found no match with known spyware, but it found {count} that spyware has "
                 "shown before. Each can have an innocent explanation; an expert can tell which."),
@@ -151,10 +151,12 @@ def render_html(case_dir: Path) -> str:
         f"<style>{CSS}</style></head><body><main>",
         _sample_banner(case),
         _header(case),
+        # What the person needs first: the verdict, what it means, what to do; then the evidence;
+        # what was checked and how comes last (a printout used to reach "what to do" on page 23).
         _verdict(case, detections, level),
-        _checked(case),
-        _findings(detections, _descriptions(case)),
         _next_steps(level),
+        _findings(detections, _descriptions(case)),
+        _checked(case),
         _modules(case),
         _warnings(case),
         _inputs(case),
