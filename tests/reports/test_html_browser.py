@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from spyglass.detections import Detection
 from spyglass.records import Observable, Record
@@ -74,3 +75,6 @@ def test_report_screenshots_and_print(tmp_path: Path) -> None:
     pdf = tmp_path / "report.pdf"
     done = browser(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", report.as_uri(), profile=tmp_path / "profile-pdf")
     assert done.returncode == 0 and pdf.read_bytes().startswith(b"%PDF"), done.stderr[-2000:]
+    # The printout holds the evidence inside the (closed) record details, not only the summaries.
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "+15550100000" in "".join(text.split())   # the sender, shown only in the record details

@@ -126,7 +126,9 @@ dt{color:#6e6e73}dd{margin:0;overflow-wrap:anywhere}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f5f5f7;padding:8px;border-radius:6px;font-size:.85em}
 code{overflow-wrap:anywhere}
 .status-error{color:#c81e1e;font-weight:bold}.status-ok{color:#1e7e34}.status-not-present{color:#6e6e73}
-@media print{body{background:#fff}details{display:block}}
+@media print{body{background:#fff}details{display:block}
+/* A closed <details> prints nothing but its summary: the evidence is printed open. */
+details::details-content{content-visibility:visible;display:block}}
 """
 
 
