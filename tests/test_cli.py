@@ -211,3 +211,12 @@ def test_check_says_where_the_report_is_and_who_can_help(evidence: tuple[Path, P
             "securitylab.amnesty.org") in text
     page = (tmp_path / "case" / "report.html").read_text()
     assert "<li>A helpline near you: Digital Defenders Geneva: +41 22 000 00 00.</li>" in page
+
+
+def test_check_output_short_unless_verbose(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    backup, feed, _ = evidence
+    _, short = invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "short"))
+    _, verbose = invoke("check", str(backup), "--iocs", str(feed), "-o", str(tmp_path / "long"), "--verbose")
+    assert "Modules" not in short and "Modules" in verbose     # the module table, only when asked
+    assert " UTC" in short                                     # every time says its zone
+    assert len(short.splitlines()) < len(verbose.splitlines())

@@ -146,13 +146,14 @@ def with_secret_options(function: Callable[..., Any]) -> Callable[..., Any]:
                    "link to the shortening service named in it (bit.ly, ...), reads only where it points; "
                    "never contacts the target.")
 @incident_gap_option
+@click.option("-v", "--verbose", is_flag=True, help="Also list every module with its status and record count.")
 @click.option("--age-identity", type=click.Path(path_type=Path, dir_okay=False),
               help="age identity file decrypting an encrypted androidqf acquisition (.zip.age); a "
                    "passphrase-encrypted one takes the password sources above.")
 @with_secret_options
 def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tuple[Path, ...], html: bool,
           expand_short_links: bool, age_identity: Path | None, password_file: Path | None,
-          key_file: Path | None, incident_gap: float) -> None:
+          key_file: Path | None, incident_gap: float, verbose: bool) -> None:
     """Check an acquisition (iOS backup, filesystem dump, sysdiagnose, androidqf, Android bug report
     or backup) and write a case folder."""
     def body() -> int:
@@ -171,7 +172,7 @@ def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tup
                                 feed_info=feed_info, warnings=warnings, expand_short_links=expand_short_links,
                                 incident_gap=timedelta(minutes=incident_gap))
         _write_reports(outcome.case_dir, html)
-        print_summary(console, outcome.case_dir)
+        print_summary(console, outcome.case_dir, show_modules=verbose)
         return outcome.exit_status
     _run(body)
 
@@ -192,7 +193,7 @@ def recheck(case_dir: Path, iocs: tuple[Path, ...], html: bool, incident_gap: fl
             outcome = run_recheck(case_dir, index, progress=RichProgress(progress), feed_info=feed_info,
                                   warnings=warnings, incident_gap=timedelta(minutes=incident_gap))
         _write_reports(outcome.case_dir, html)
-        print_summary(console, outcome.case_dir, show_modules=False)
+        print_summary(console, outcome.case_dir)
         return outcome.exit_status
     _run(body)
 

@@ -21,7 +21,7 @@ STATUS_STYLES = {"ok": "green", "not present": "dim", "missing": "yellow", "erro
 MAX_SHOWN = 200
 
 
-def print_summary(console: Console, case_dir: Path, *, show_modules: bool = True) -> None:
+def print_summary(console: Console, case_dir: Path, *, show_modules: bool = False) -> None:
     case = read_case(case_dir)
     detections = read_detections(case_dir)
     if isinstance(case.get("sample"), str):
@@ -139,7 +139,7 @@ def _findings(console: Console, detections: list[Detection]) -> None:
 
 
 def _minute(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 def _short_links(console: Console, case: dict[str, Any]) -> None:
