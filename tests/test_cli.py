@@ -220,3 +220,15 @@ def test_check_output_short_unless_verbose(evidence: tuple[Path, Path, Path], tm
     assert "Modules" not in short and "Modules" in verbose     # the module table, only when asked
     assert " UTC" in short                                     # every time says its zone
     assert len(short.splitlines()) < len(verbose.splitlines())
+
+
+def test_check_counts_indicators_once(evidence: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    # The same indicator in two feeds is one indicator: the summary and case.json count it once.
+    backup, feed, _ = evidence
+    copy = tmp_path / "copy.stix2"
+    copy.write_bytes(feed.read_bytes())
+    _, output = invoke("check", str(backup), "--iocs", str(feed), "--iocs", str(copy), "-o", str(tmp_path / "case"))
+    case = json.loads((tmp_path / "case" / "case.json").read_text())
+    one = sum(f["count"] for f in case["feeds"]) // 2
+    assert case["indicators"] == one
+    assert f"Indicators: {one} from 2 feeds" in " ".join(output.split())

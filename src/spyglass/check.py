@@ -134,6 +134,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
             "acquisition": acquisition.describe(),
             "inputs": dict(sorted(acquisition.inputs.items())),
             "feeds": feed_info if feed_info is not None else [],
+            "indicators": len(index) if index is not None else 0,   # distinct, after merging the feeds
             "modules": {name: result.to_dict() for name, result in results.items()},
             "heuristics": analyser.heuristic_results,
             "findings": summarise(detections),

@@ -81,9 +81,12 @@ def _feeds(console: Console, case: dict[str, Any]) -> None:
     if not feeds:
         console.print("[yellow]No indicator feeds were used: only heuristics ran.[/]")
         return
-    total = sum(int(f.get("count") or 0) for f in feeds)
-    dates = sorted(str(f["date"]) for f in feeds if f.get("date"))
-    newest = f", newest from {escape(dates[-1])}" if dates else ""
+    # One count (distinct indicators, as matched) and one date (when the newest copy was taken,
+    # the date the staleness warning speaks of too).
+    distinct = case.get("indicators")
+    total = distinct if isinstance(distinct, int) and distinct else sum(int(f.get("count") or 0) for f in feeds)
+    copies = sorted(str(f["retrieved"])[:10] for f in feeds if f.get("retrieved"))
+    newest = f", the newest copied on {escape(copies[-1])}" if copies else ""
     console.print(f"Indicators: {total} from {len(feeds)} feeds{newest}")
 
 
