@@ -26,6 +26,7 @@ from spyglass.case import (
     write_incidents,
 )
 from spyglass.detections import Detection, is_finding
+from spyglass.errors import SpyglassError
 from spyglass.incidents import DEFAULT_GAP, build_incidents, incident_changes, read_incidents
 from spyglass.modules import discover, modules_for
 from spyglass.records import Record, iso_utc, observables
@@ -120,6 +121,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
             writer.end_module()
             results[module.name] = result
             progress.module_finished(result)
+        _something_was_read(acquisition, results, {m.name for m in modules if m.artifact.whole})
         if expand_short_links and analyser.short_links:
             progress.phase("Expanding shortened links (network)")
             results["short_links"] = _expand_short_links(analyser, writer)
@@ -157,6 +159,20 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
     finally:
         acquisition.close()
     return CheckOutcome(out, case, detections)
+
+
+def _something_was_read(acquisition: Any, results: dict[str, ModuleResult], whole: set[str]) -> None:
+    """Never a false all-clear: when no module could read anything, the check did not run.
+
+    A check whose every artifact was absent, missing or unreadable would print "no findings"
+    for a phone it never looked at; it ends with exit status 2 instead, saying why. A module of
+    the whole acquisition (its listing) that found nothing does not count as having read it."""
+    if any(result.status == "ok" and (result.records or name not in whole) for name, result in results.items()):
+        return
+    failed = sorted(name for name, result in results.items() if result.status in ("error", "missing"))
+    reasons = "; ".join(f"{name}: {(results[name].message or '')[:160]}" for name in failed[:5])
+    raise SpyglassError(f"{acquisition.root}: nothing in this {acquisition.kind} acquisition could be read, so "
+                        f"nothing was checked" + (f" ({reasons})" if reasons else ""))
 
 
 def _expand_short_links(analyser: Analyser, writer: CaseWriter) -> ModuleResult:

@@ -1,0 +1,103 @@
+"""What must hold for every kind of acquisition, whatever it holds: never a false all-clear, the
+evidence unchanged by a check, nothing written outside the case folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spyglass.cli import main
+from tests.builders.android import AndroidQFBuilder, BugreportBuilder, android_backup
+from tests.builders.android_intrusion import DAY
+from tests.builders.full_backup import add_everything
+from tests.builders.ios_backup import BackupBuilder
+from tests.builders.ios_fs import from_backup
+from tests.builders.sysdiagnose import SysdiagnoseBuilder
+
+GARBAGE = bytes(range(256)) * 64
+
+
+def check(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["check", *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("kind", ["androidqf", "android-bugreport"])
+def test_nothing_readable_is_no_all_clear(tmp_path: Path, kind: str) -> None:
+    # Every file the modules read is garbage: the check says it could read nothing, exit 2,
+    # never "no findings".
+    if kind == "androidqf":
+        path = AndroidQFBuilder(files={"acquisition.json": GARBAGE, "getprop.txt": GARBAGE,
+                                       "packages.json": GARBAGE}).build_folder(tmp_path)
+    else:
+        path = BugreportBuilder(dumpstate=GARBAGE).build_zip(tmp_path)
+    code, output = check(str(path), "-o", str(tmp_path / "case"))
+    assert code == 2, output
+    assert "could be read, so nothing was checked" in " ".join(output.split())
+    assert "No known traces" not in output
+    assert not (tmp_path / "case").exists()
+
+
+def state(path: Path) -> dict[str, tuple[int, int, str]]:
+    """Every entry below `path` (or `path` itself) with its size, mtime and content hash."""
+    entries = [path] if path.is_file() else sorted(path.rglob("*"))
+    found = {}
+    for entry in entries:
+        info = entry.lstat()
+        digest = hashlib.sha256(entry.read_bytes()).hexdigest() if entry.is_file() and not entry.is_symlink() else ""
+        found[str(entry.relative_to(path.parent))] = (info.st_size, info.st_mtime_ns, digest)
+    return found
+
+
+def acquisitions(tmp_path: Path) -> dict[str, Path]:
+    backup = BackupBuilder()
+    add_everything(backup)
+    dump = from_backup(backup)
+    made = {
+        "ios-backup": backup.build(tmp_path / "backup" / backup.udid),
+        "ios-fs folder": dump.build_folder(tmp_path / "dump", "filesystem1/"),
+        "ios-fs tar.gz": dump.build_tar(tmp_path / "dump.tar.gz"),
+        "ios-fs zip": dump.build_zip(tmp_path / "dump.zip"),
+        "sysdiagnose": SysdiagnoseBuilder().add("ps.txt", b"USER UID PID PPID STARTED TIME COMMAND\n")
+                                           .build_tar(tmp_path),
+        "androidqf": AndroidQFBuilder().add("backup.ab", android_backup({})).build_folder(tmp_path),
+        "android-bugreport": BugreportBuilder().add("FS/data/tombstones/tombstone_00", b"*** ***\n").build_zip(tmp_path),
+    }
+    (tmp_path / "backup.ab").write_bytes(android_backup({
+        "apps/com.android.providers.telephony/d_f/000000_sms_backup": __import__("zlib").compress(b"[]")}))
+    made["android-backup"] = tmp_path / "backup.ab"
+    logs = tmp_path / "intrusion-logs"
+    logs.mkdir()
+    (logs / "2026-06-08.txt").write_bytes(DAY)
+    made["android-intrusion-logs"] = logs
+    return made
+
+
+def test_every_kind_leaves_the_evidence_unchanged_and_writes_only_the_case(tmp_path: Path) -> None:
+    # Each kind checked in a fresh process whose temp folders (SQLite's and Python's) are watched:
+    # the evidence keeps its bytes, file list and times; nothing is left in the temp folders; the
+    # only new folder is the case.
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    made = acquisitions(evidence)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp), SQLITE_TMPDIR=str(temp),
+               PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    env.pop("SPYGLASS_BACKUP_PASSWORD", None)
+    for name, path in made.items():
+        before = state(evidence)
+        case = tmp_path / "cases" / name.replace(" ", "-")
+        done = subprocess.run([sys.executable, "-m", "spyglass.cli", "check", str(path), "-o", str(case), "--no-html"],
+                              env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+        assert done.returncode in (0, 1), (name, done.stdout[-1500:], done.stderr[-1500:])
+        assert state(evidence) == before, name
+        assert list(temp.iterdir()) == [], name
+        assert (case / "case.json").exists(), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases", "evidence", "temp"]
