@@ -101,3 +101,44 @@ def test_every_kind_leaves_the_evidence_unchanged_and_writes_only_the_case(tmp_p
         assert list(temp.iterdir()) == [], name
         assert (case / "case.json").exists(), name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases", "evidence", "temp"]
+
+
+MEMORY_CEILING = 1536 * 1024 * 1024    # address space a check of hostile evidence may use
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the ceiling is set with setrlimit (POSIX)")
+def test_hostile_backup_checked_under_a_memory_ceiling(tmp_path: Path) -> None:
+    # Bombs at every module's path, at once: a WAL claiming 2 GB, 200 MB generated values,
+    # shared-reference plists; the check finishes within the ceiling (it took 3.9 GB before).
+    import resource
+
+    from tests.builders.plist_bombs import shared_reference_bplist
+    from tests.test_hostile import _generated_bomb, backup_places, hostile_database, ios_backup_modules
+    from tests.test_sqlite import forged_wal
+
+    builder = BackupBuilder()
+    seen: set[tuple[str, str]] = set()
+    for module in ios_backup_modules():
+        for domain, relative in backup_places(module):
+            if (domain, relative) in seen:
+                continue
+            seen.add((domain, relative))
+            if module.artifact.tables:
+                data = _generated_bomb(module.artifact.tables) if len(relative) % 2 else hostile_database(
+                    module.artifact.tables)
+                builder.add_file(domain, relative, data)
+                builder.add_file(domain, relative + "-wal", forged_wal(data, commit_size=500_000))
+            else:
+                builder.add_file(domain, relative, shared_reference_bplist())
+    backup = builder.build(tmp_path / "backup")
+
+    def ceiling() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CEILING, MEMORY_CEILING))
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    done = subprocess.run([sys.executable, "-m", "spyglass.cli", "check", str(backup), "-o", str(tmp_path / "case"),
+                           "--no-html"], env=env, capture_output=True, text=True, timeout=600, preexec_fn=ceiling,
+                          check=False)
+    assert done.returncode in (0, 1), (done.stdout[-2000:], done.stderr[-2000:])
+    # No module ran out of memory either (before, 52 module errors said MemoryError here).
+    assert "MemoryError" not in (tmp_path / "case" / "case.json").read_text()
