@@ -174,3 +174,39 @@ def test_fuzz_sysdiagnose_text_modules(name: str, data: bytes) -> None:
                                                        "ValueError", "UnboundLocalError", "ZeroDivisionError",
                                                        "OverflowError", "RecursionError", "UnicodeDecodeError"}]
     assert bugs == []
+
+
+def _module_targets() -> list[tuple[str, str]]:
+    """(module, kind) for every module: iOS modules on a backup, the others on their own kind."""
+    from tests.test_hostile import NAMED_KINDS, named_modules
+
+    targets = [(m.name, "ios-backup") for m in discover("ios") if m.artifact.paths]
+    for kind in NAMED_KINDS:
+        targets += [(m.name, kind) for m in named_modules(kind)]
+    return sorted(set(targets))
+
+
+SEED_ANY = SEED_SQLITE[:1024] + SEED_BPLIST + SEED_TEXT
+
+
+@FUZZ
+@given(st.sampled_from(_module_targets()), inputs(SEED_ANY))
+def test_fuzz_every_module(target: tuple[str, str], data: bytes) -> None:
+    from tests.builders.ios_backup import BackupBuilder
+    from tests.test_hostile import BUG_TYPES, backup_places, build_named
+
+    name, kind = target
+    [module] = [m for m in discover() if m.name == name]
+    with tempfile.TemporaryDirectory() as folder:
+        if kind == "ios-backup":
+            builder = BackupBuilder()
+            for domain, relative in sorted(set(backup_places(module))):
+                builder.add_file(domain, relative, data)
+            path = builder.build(Path(folder) / "backup")
+        else:
+            path = build_named(kind, Path(folder), data)
+        acquisition = open_acquisition(path, kind)
+        result = ModuleResult(name, "")
+        list(run_module(module, acquisition, result))
+        acquisition.close()
+    assert [e for e in result.errors if (e.split(": ", 1)[1] if ": " in e else e).startswith(BUG_TYPES)] == []

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from spyglass.acquisitions.base import EvidenceFile
 from spyglass.acquisitions.ios_backup import IOSBackup
+from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact, Module
 from spyglass.records import Record
 from spyglass.runner import ModuleResult, run_module
@@ -61,3 +62,19 @@ def test_runner_all_files_failing_is_error(tmp_path: Path) -> None:
     result, records = run(backup(tmp_path, broken=True), only_broken)
     assert (result.status, records) == ("error", [])
     assert "not a valid plist" in result.message
+
+
+def test_runner_damaged_file_keeps_what_was_intact(tmp_path: Path) -> None:
+    # A module that read rows and then hit the damage: its records are kept, the damage said.
+    def parse_until_damage(file: EvidenceFile) -> Iterator[Record]:
+        yield Record(timestamp=None, timestamp_desc="", message="intact row")
+        raise EvidenceError(f"{file.source}: database disk image is malformed")
+
+    artifact = Artifact("damaged", "Damaged", paths=("/private/var/mobile/Library/Preferences/a.plist",))
+    module = Module(artifact, parse_until_damage, types.ModuleType("damaged"))
+    result = ModuleResult("damaged", "Damaged")
+    records = list(run_module(module, backup(tmp_path, broken=False), result))
+    assert [r.message for r in records] == ["intact row"]
+    assert (result.status, result.message) == ("ok", "1 file was read only up to damage")
+    assert result.errors == ["HomeDomain/Library/Preferences/a.plist: database disk image is malformed "
+                             "(after 1 records read)"]

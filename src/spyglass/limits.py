@@ -1,4 +1,9 @@
-"""Size bounds applied to everything read from evidence. Evidence is hostile."""
+"""Size bounds applied to everything read from evidence. Evidence is hostile.
+
+Every bound is here, in one place. A lab with a very large acquisition (or a smaller machine)
+can override one for a run with an environment variable of its name prefixed SPYGLASS_, e.g.
+SPYGLASS_MAX_TEXT_BYTES=536870912; the value must be a positive number, or it is ignored.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +46,20 @@ MAX_AGE_BYTES = min(4 * 1024 ** 3, _MEMORY // 4)   # an age-encrypted acquisitio
 MAX_AB_MEMBER_BYTES = 64 * 1024 * 1024   # an Android backup member held in memory to be read
 MAX_AB_HELD_BYTES = min(1024 ** 3, _MEMORY // 8)   # all members of one Android backup held
 MAX_AB_ROUNDS = 1_000_000            # PBKDF2 rounds an Android backup may ask for (Android uses 10,000)
+
+
+
+def _overridden() -> None:
+    for name, value in list(globals().items()):
+        if not name.startswith("MAX_") or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        text = os.environ.get(f"SPYGLASS_{name}", "").strip()
+        try:
+            wanted = type(value)(float(text)) if text else None
+        except (ValueError, OverflowError):
+            continue
+        if wanted is not None and wanted > 0:
+            globals()[name] = wanted
+
+
+_overridden()

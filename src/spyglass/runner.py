@@ -85,10 +85,11 @@ def run_module(module: Module, acquisition: Acquisition, result: ModuleResult) -
         if not targets:
             result.status = NOT_PRESENT
             return
-        failures = missing = 0
+        failures = missing = damaged = 0
         for target in targets:
             source = target.source if isinstance(target, EvidenceFile) else acquisition.whole_source(artifact.whole)
             result.files.append(source)
+            before = result.records
             try:
                 for record in parse_file(artifact, module.parse, target):
                     result.records += 1
@@ -105,9 +106,15 @@ def run_module(module: Module, acquisition: Acquisition, result: ModuleResult) -
                 failures += 1
                 result.errors.append(f"{source}: structure nested too deeply")
             except Exception as exc:  # a module bug or hostile input: recorded, never fatal
-                failures += 1
                 text = _describe(exc)
-                result.errors.append(text if text.startswith(source) else f"{source}: {text}")
+                text = text if text.startswith(source) else f"{source}: {text}"
+                if result.records > before:
+                    # A damaged file still gave what was intact before the damage: kept, and said.
+                    damaged += 1
+                    result.errors.append(f"{text} (after {result.records - before} records read)")
+                else:
+                    failures += 1
+                    result.errors.append(text)
             finally:
                 if isinstance(target, EvidenceFile):
                     target.close()
@@ -117,8 +124,11 @@ def run_module(module: Module, acquisition: Acquisition, result: ModuleResult) -
             # Files the acquisition lists but lacks are its gap, not spyglass's error.
             result.status = MISSING if missing == failures else ERROR
             result.message = "; ".join(result.errors)
-        elif failures:
-            result.message = f"{failures} of {len(result.files)} files could not be read"
+        elif failures or damaged:
+            parts = [f"{failures} of {len(result.files)} files could not be read"] if failures else []
+            if damaged:
+                parts.append(f"{damaged} {'file was' if damaged == 1 else 'files were'} read only up to damage")
+            result.message = "; ".join(parts)
     finally:
         result.seconds = time.perf_counter() - started
 
