@@ -11,10 +11,12 @@ read. Member paths are POSIX, relative to the container's root, without a leadin
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import stat
 import tarfile
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,10 @@ from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_CONTAINER_MEMBERS, MAX_DECOMPRESSED_BYTES, MAX_TREE_DEPTH
 
 FILE, DIRECTORY, LINK = "file", "directory", "link"
+# What a damaged archive raises from the standard library's readers (a corrupt deflate stream
+# raises zlib.error, a corrupt xz stream lzma.LZMAError: found by fuzzing).
+TAR_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error, lzma.LZMAError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +240,7 @@ class TarContainer(Container):
                 self._tar = tarfile.open(fileobj=stream, mode="r:")  # noqa: SIM115 - held until close()
             else:
                 self._tar = tarfile.open(path, mode="r:*")  # noqa: SIM115 - held open until close()
-        except (tarfile.TarError, OSError, EOFError, EvidenceError) as exc:
+        except (*TAR_ERRORS, EvidenceError) as exc:
             if self._raw is not None:
                 self._raw.close()
             raise EvidenceError(f"{path.name}: not a readable tar archive ({exc})") from exc
@@ -273,7 +279,7 @@ class TarContainer(Container):
                                  target=target)
                 else:
                     self._refuse(info.name, "a special file")
-        except (tarfile.TarError, OSError, EOFError, EvidenceError) as exc:
+        except (*TAR_ERRORS, EvidenceError) as exc:
             self._refused.append(f"{self.path.name}: damaged after some members ({exc}); the rest not listed")
 
     def _read(self, member: Member, limit: int) -> bytes:
@@ -284,7 +290,7 @@ class TarContainer(Container):
                 raise EvidenceError(f"{member.path}: not a regular file")
             with handle:
                 return handle.read(min(member.size, limit) + 1)
-        except (tarfile.TarError, OSError, EOFError, EvidenceError) as exc:
+        except (*TAR_ERRORS, EvidenceError) as exc:
             raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
 
     def close(self) -> None:
@@ -301,7 +307,7 @@ class ZipContainer(Container):
         super().__init__(path)
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except ZIP_ERRORS as exc:
             raise EvidenceError(f"{path.name}: not a readable zip archive ({exc})") from exc
         self._infos: dict[str, zipfile.ZipInfo] = {}
 
@@ -343,7 +349,7 @@ class ZipContainer(Container):
                 # The declared size is what zipfile stops at, so a forged small size cannot make
                 # it inflate more; reading one byte past it tells a lie in the header.
                 return handle.read(min(member.size, limit) + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except ZIP_ERRORS as exc:
             raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
 
     def close(self) -> None:
