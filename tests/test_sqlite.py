@@ -222,3 +222,14 @@ def test_database_attach_refused() -> None:
     database = Database(build_sqlite("CREATE TABLE t (id INTEGER);"), "t.db")
     with pytest.raises(sqlite3.OperationalError, match="too many attached databases"):
         database.connection.execute("ATTACH DATABASE ':memory:' AS other")
+
+
+def test_database_damaged_schema_with_undecodable_error_text() -> None:
+    # Found by fuzzing: one byte of the schema page set to 0x80 made SQLite's error message
+    # undecodable, and UnicodeDecodeError escaped as if a bug.
+    data = bytearray(build_sqlite("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT); CREATE INDEX i ON t(body);",
+                                  {"t": [(n, f"row {n}") for n in range(40)]}))
+    data[4048] = 0x80
+    with pytest.raises(EvidenceError, match=r"^t\.db: corrupt SQLite database"):
+        database = Database(bytes(data[:8193]), "t.db")
+        list(database.rows("SELECT * FROM t"))

@@ -212,7 +212,9 @@ class Database:
                 self._objects[str(name)] = kind
             connection.set_authorizer(self._authorize)
             connection.set_progress_handler(self._progress, PROGRESS_STEPS)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
+            # SQLite's error text can quote a damaged schema's bytes, which Python then fails to
+            # decode (found by fuzzing): both are a corrupt database.
             connection.close()
             raise EvidenceError(f"{self.source}: corrupt SQLite database ({exc})") from exc
 
@@ -287,6 +289,8 @@ class Database:
                 self._deadline = time.monotonic() + self.seconds
         except sqlite3.DatabaseError as exc:
             raise EvidenceError(f"{self.source}: {self._reason(exc)}") from exc
+        except UnicodeDecodeError as exc:   # an error text quoting damaged bytes
+            raise EvidenceError(f"{self.source}: corrupt SQLite database (an undecodable error)") from exc
         except OverflowError as exc:   # a value past Python's own limits
             raise EvidenceError(f"{self.source}: {exc}") from exc
 
