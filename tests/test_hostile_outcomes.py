@@ -152,3 +152,27 @@ def test_hostile_backup_checked_under_a_memory_ceiling(tmp_path: Path) -> None:
     assert done.returncode in (0, 1), (done.stdout[-2000:], done.stderr[-2000:])
     # No module ran out of memory either (before, 52 module errors said MemoryError here).
     assert "MemoryError" not in (tmp_path / "case" / "case.json").read_text()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the ceiling is set with setrlimit (POSIX)")
+@pytest.mark.parametrize("kind", ["sysdiagnose", "androidqf", "android-bugreport", "android-backup",
+                                  "android-intrusion-logs"])
+def test_hostile_named_kind_checked_under_a_memory_ceiling(tmp_path: Path, kind: str) -> None:
+    import resource
+
+    from tests.test_hostile import PAYLOADS, build_named
+
+    bombs = PAYLOADS["bplist_shared_references"] + PAYLOADS["xml_many_elements"]
+    path = build_named(kind, tmp_path, bombs)
+
+    def ceiling() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CEILING, MEMORY_CEILING))
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    done = subprocess.run([sys.executable, "-m", "spyglass.cli", "check", str(path), "--kind", kind, "-o",
+                           str(tmp_path / "case"), "--no-html"], env=env, capture_output=True, text=True,
+                          timeout=600, preexec_fn=ceiling, check=False)
+    assert done.returncode in (0, 1, 2), (done.stdout[-2000:], done.stderr[-2000:])
+    assert "MemoryError" not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    case = tmp_path / "case" / "case.json"
+    assert not case.exists() or "MemoryError" not in case.read_text()
