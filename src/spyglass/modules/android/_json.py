@@ -34,3 +34,21 @@ def load_json(data: bytes, source: str, what: str, max_depth: int) -> Any:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise EvidenceError(f"{source}: {what} is not valid JSON ({exc})"[:300]) from exc
+
+
+MAX_LIST_DEPTH = 64   # androidqf's JSON files are lists of flat objects: a few levels deep
+
+
+def json_list(data: bytes, source: str, what: str) -> list[Any] | None:
+    """An androidqf JSON file that holds a list (of packages, paths, mounts, processes): the list,
+    None for a file holding `null`, else EvidenceError naming `source`."""
+    depth = json_depth(data)
+    if depth > MAX_LIST_DEPTH:
+        raise EvidenceError(f"{source}: nests {depth} deep, over the bound of {MAX_LIST_DEPTH}")
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise EvidenceError(f"{source}: not valid JSON ({type(exc).__name__})") from None
+    if value is not None and not isinstance(value, list):
+        raise EvidenceError(f"{source}: expected a list of {what}")
+    return value

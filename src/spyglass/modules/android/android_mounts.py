@@ -13,14 +13,13 @@ Seen:    Android 8-16 (androidqf 1.7).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
 from spyglass.acquisitions.base import ANDROIDQF, EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
+from spyglass.modules.android._json import json_list
 from spyglass.records import Record, text_field
 
 ARTIFACT = Artifact(
@@ -40,14 +39,9 @@ _MAX_OPTIONS = 256
 def parse(file: EvidenceFile) -> Iterator[Record]:
     data = file.read_bytes(MAX_PLIST_BYTES)
     if file.source.endswith(".json"):
-        try:
-            lines = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            raise EvidenceError(f"{file.source}: not valid JSON ({type(exc).__name__})") from None
+        lines = json_list(data, file.source, "mount lines")
         if lines is None:
             return
-        if not isinstance(lines, list):
-            raise EvidenceError(f"{file.source}: expected a list of mount lines")
     else:
         lines = data.decode("utf-8", errors="replace").splitlines()
     seen: set[tuple[str, ...]] = set()

@@ -20,14 +20,13 @@ Seen:    Android 6-16 (androidqf 1.0-1.7).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import ANDROIDQF, EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
+from spyglass.modules.android._json import json_list
 from spyglass.records import Record, flag, observables, text_field
 
 ARTIFACT = Artifact(
@@ -43,14 +42,9 @@ _HASH = 256        # characters of a hex digest kept (sha512 is 128)
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    try:
-        packages = json.loads(file.read_bytes(MAX_PLIST_BYTES))
-    except (ValueError, RecursionError) as exc:
-        raise EvidenceError(f"{file.source}: not valid JSON ({type(exc).__name__})") from None
+    packages = json_list(file.read_bytes(MAX_PLIST_BYTES), file.source, "packages")
     if packages is None:
         return
-    if not isinstance(packages, list):
-        raise EvidenceError(f"{file.source}: expected a list of packages")
     for package in packages:
         if not isinstance(package, dict):
             continue

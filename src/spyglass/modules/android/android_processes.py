@@ -18,7 +18,6 @@ Seen:    Android 6-16.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +26,7 @@ from spyglass.acquisitions.base import ANDROIDQF, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
+from spyglass.modules.android._json import json_list
 from spyglass.records import Record, observables, scalar_field, text_field
 
 ARTIFACT = Artifact(
@@ -66,11 +66,8 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _collector(file: EvidenceFile, data: bytes) -> Iterator[Record]:
-    try:
-        processes = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise EvidenceError(f"{file.source}: not valid JSON ({type(exc).__name__})") from None
-    if not isinstance(processes, list):
+    processes = json_list(data, file.source, "processes")
+    if processes is None:
         raise EvidenceError(f"{file.source}: expected a list of processes")
     for process in processes:
         if not isinstance(process, dict):

@@ -12,14 +12,13 @@ Seen:    Android 6-16 (androidqf 1.4-1.7).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from spyglass.acquisitions.base import ANDROIDQF, EvidenceFile
-from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.modules import Artifact
+from spyglass.modules.android._json import json_list
 from spyglass.records import Record, observables, text_field
 
 ARTIFACT = Artifact(
@@ -32,14 +31,9 @@ ARTIFACT = Artifact(
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
-    try:
-        found = json.loads(file.read_bytes(MAX_PLIST_BYTES))
-    except (ValueError, RecursionError) as exc:
-        raise EvidenceError(f"{file.source}: not valid JSON ({type(exc).__name__})") from None
+    found = json_list(file.read_bytes(MAX_PLIST_BYTES), file.source, "paths")
     if found is None:
         return
-    if not isinstance(found, list):
-        raise EvidenceError(f"{file.source}: expected a list of paths")
     seen: set[str] = set()
     for output in found:
         for line in (text_field(output) or "").splitlines():
