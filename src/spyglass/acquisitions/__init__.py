@@ -54,7 +54,7 @@ def detect(path: Path) -> tuple[str, Path]:
             raise SpyglassError(f"{path} holds {len(backups)} iOS backups ({names}); name one of them")
     raise SpyglassError(
         f"{path}: not a recognised acquisition. spyglass reads iOS backups (a folder with Manifest.db "
-        "and Info.plist), sysdiagnose archives, iOS filesystem dumps (a folder, .tar or .zip "
+        "and Info.plist, or a .zip or .tar of one), sysdiagnose archives, iOS filesystem dumps (a folder, .tar or .zip "
         "holding private/var), androidqf acquisitions (folder, zip, .zip.age), Android bug reports and "
         "Android backups (.ab), Android intrusion logs; "
         "use --kind to say what it is")

@@ -10,6 +10,7 @@ size, mode, MACB times and, in encrypted backups, the file's wrapped key.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,7 @@ from spyglass.acquisitions.base import (
     hash_file,
     read_file_bounded,
 )
+from spyglass.acquisitions.containers import FILE, Container, first_paths, open_container
 from spyglass.acquisitions.devpath import DevicePattern, sql_glob
 from spyglass.bplist import read_mbfile
 from spyglass.errors import EvidenceError, MissingFromAcquisition, SpyglassError
@@ -148,17 +150,130 @@ def parse_mbfile(blob: bytes | None) -> dict[str, Any]:
 def mbfile_times(meta: dict[str, Any]) -> dict[str, Any]:
     return {name: unix_time(meta.get(name)) for name in ("modified", "status_changed", "birth")}
 
+# A blob's place in the backup: `ab/ab01…` (iOS 10 and later) or flat `ab01…` before.
+_BLOB_NAME = re.compile(r"(?:^|/)([0-9a-f]{2})/\1[0-9a-f]{38}$|(?:^|/)[0-9a-f]{40}$")
+PROBE_MEMBERS = 5_000
+
+
+class _FolderStore:
+    """The backup as a folder: databases are opened in place and files streamed from disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        # Every blob must resolve to a path below the real root: a linked folder cannot lead out.
+        self.real_root = root.resolve()
+
+    def is_file(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    def local(self, name: str) -> Path | None:
+        """The file on disk for `name`, refused when a link on the way would lead elsewhere."""
+        candidate = self.root / name
+        if not candidate.is_file():
+            return None
+        if candidate.resolve() != self.real_root.joinpath(*name.split("/")):
+            raise EvidenceError(f"{name}: reached through a link; refused (a backup holds no links)")
+        return candidate
+
+    def read(self, name: str, limit: int, mutable: bool = False) -> bytes | bytearray:
+        return read_file_bounded(self.root / name, limit, name, mutable)
+
+    def head(self, name: str, size: int) -> bytes:
+        try:
+            path = self.root / name
+            if path.is_symlink() or not path.is_file():
+                return b""
+            with path.open("rb") as handle:
+                return handle.read(size)
+        except OSError:
+            return b""
+
+    def close(self) -> None:
+        pass
+
+
+class _ArchiveStore:
+    """The backup as one .zip or .tar (how platforms hand a folder over): members read into
+    memory within the container's bounds; the backup may sit at the top or in one folder."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.root = container.path
+        tops = sorted((m.path for m in container.members() if m.kind == FILE
+                       and m.path.rsplit("/", 1)[-1] == "Manifest.db" and m.path.count("/") <= 1),
+                      key=lambda path: (path.count("/"), path))
+        if not tops:
+            raise SpyglassError(f"{container.path.name}: no Manifest.db at its top or in a folder below it; "
+                                "not an iOS backup")
+        self.prefix = tops[0][: -len("Manifest.db")]
+
+    def _member(self, name: str) -> Any:
+        member = self.container.member(self.prefix + name)
+        return member if member is not None and member.kind == FILE else None
+
+    def is_file(self, name: str) -> bool:
+        return self._member(name) is not None
+
+    def local(self, name: str) -> Path | None:
+        return None
+
+    def read(self, name: str, limit: int, mutable: bool = False) -> bytes | bytearray:
+        if self._member(name) is None:
+            raise EvidenceError(f"{name}: not a regular file in {self.container.path.name}")
+        data = self.container.read(self.prefix + name, limit)
+        return bytearray(data) if mutable else data
+
+    def head(self, name: str, size: int) -> bytes:
+        try:
+            return self.read(name, MAX_SQLITE_BYTES)[:size] if self.is_file(name) else b""
+        except EvidenceError:
+            return b""
+
+    def close(self) -> None:
+        self.container.close()
+
+
+def _archive_is_backup(path: Path) -> bool:
+    """A probe's look at an archive's first members: the backup's own files, or blobs laid out
+    by fileID, which no filesystem dump has."""
+    try:
+        container = open_container(path)
+    except EvidenceError:
+        return False
+    try:
+        for name in first_paths(container, PROBE_MEMBERS):
+            if name.count("/") <= 1 and name.rsplit("/", 1)[-1] in ("Manifest.db", "Manifest.plist"):
+                return True
+            if name.count("/") <= 2 and _BLOB_NAME.search(name):
+                return True
+        return False
+    except EvidenceError:
+        return False
+    finally:
+        container.close()
+
 
 class IOSBackup(Acquisition):
-    """An iOS backup folder (plain; encrypted ones are unlocked by `spyglass.acquisitions.ios_crypto`)."""
+    """An iOS backup: a folder, or a .zip/.tar of one (plain; encrypted ones are unlocked by
+    `spyglass.acquisitions.ios_crypto`)."""
 
     kind = IOS_BACKUP
 
     def __init__(self, root: Path, secrets: Any = None) -> None:
         super().__init__(root, secrets)
-        # Every blob must resolve to a path below the real root: a linked folder cannot lead out.
-        self.real_root = root.resolve()
+        self.store: _FolderStore | _ArchiveStore = (
+            _FolderStore(root) if root.is_dir() else _ArchiveStore(open_container(root)))
+        if isinstance(self.store, _ArchiveStore):
+            for refusal in self.store.container.refused:
+                self.warnings.append(f"{root.name}: {refusal}")
         self.meta_errors: dict[str, str] = {}
+        try:
+            self._open(secrets)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def _open(self, secrets: Any) -> None:
         self.info = self._meta_plist("Info.plist")
         self.manifest = self._meta_plist("Manifest.plist")
         self.status = self._meta_plist("Status.plist")
@@ -173,8 +288,21 @@ class IOSBackup(Acquisition):
 
     @classmethod
     def probe(cls, path: Path) -> bool:
+        if path.is_file():
+            return _archive_is_backup(path)
         return path.is_dir() and (path / "Manifest.db").is_file() and (
             (path / "Info.plist").is_file() or (path / "Manifest.plist").is_file())
+
+    @property
+    def name(self) -> str:
+        """The backup's folder name (the UDID for Finder's backups), inside an archive too."""
+        if isinstance(self.store, _ArchiveStore) and self.store.prefix:
+            return self.store.prefix.rstrip("/")
+        return self.root.name
+
+    def head(self, name: str, size: int) -> bytes:
+        """The first `size` bytes of one of the backup's own files, or b"" (a probe's look)."""
+        return self.store.head(name, size)
 
     # -- opening ---------------------------------------------------------------------------
     def _meta_plist(self, name: str) -> dict[str, Any]:
@@ -184,11 +312,10 @@ class IOSBackup(Acquisition):
         databases are still checked; only an encrypted backup's Manifest.plist, which holds the
         keybag, is needed to go on.
         """
-        path = self.root / name
-        if not path.exists():
+        if not self.store.is_file(name):
             return {}
         try:
-            data = read_file_bounded(path, MAX_PLIST_BYTES, name)
+            data = self.store.read(name, MAX_PLIST_BYTES)
             self.record_input(name, hashlib.sha256(data).hexdigest(), len(data))
             value = load_plist(data, name)
             del data
@@ -203,11 +330,7 @@ class IOSBackup(Acquisition):
         return value
 
     def _manifest_db_is_plain(self) -> bool:
-        try:
-            with (self.root / "Manifest.db").open("rb") as handle:
-                return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-        except OSError:
-            return False
+        return self.head("Manifest.db", len(SQLITE_MAGIC)) == SQLITE_MAGIC
 
     def _unlock(self, secrets: Any) -> Any:
         try:
@@ -217,17 +340,19 @@ class IOSBackup(Acquisition):
         return BackupDecryptor.unlock(self, secrets)
 
     def _open_manifest_db(self) -> Database:
-        path = self.root / "Manifest.db"
         try:
-            if self.decryptor is None:
+            path = self.store.local("Manifest.db")
+            if self.decryptor is None and path is not None:
                 # Plain: opened in place, read-only and immutable; a full phone's Manifest.db is
                 # hundreds of megabytes and need not be copied into memory.
                 self.record_input("Manifest.db", *hash_file(path, MAX_SQLITE_BYTES, "Manifest.db"))
                 database = Database.open_file(path, "Manifest.db")
             else:
-                data = read_file_bounded(path, MAX_SQLITE_BYTES, "Manifest.db")
+                if not self.store.is_file("Manifest.db"):
+                    raise EvidenceError("Manifest.db: missing or not a regular file")
+                data = self.store.read("Manifest.db", MAX_SQLITE_BYTES)
                 self.record_input("Manifest.db", hashlib.sha256(data).hexdigest(), len(data))
-                plain = self.decryptor.decrypt_manifest(data)
+                plain = self.decryptor.decrypt_manifest(data) if self.decryptor is not None else data
                 del data   # the ciphertext is not needed beside the plaintext and SQLite's copy
                 database = Database(plain, "Manifest.db")
                 del plain
@@ -256,7 +381,7 @@ class IOSBackup(Acquisition):
             "os_version": pick("Product Version", "ProductVersion"),
             "build": pick("Build Version", "BuildVersion"),
             "serial": pick("Serial Number", "SerialNumber"),
-            "udid": pick("Unique Identifier", "UniqueDeviceID", "Target Identifier") or self.root.name,
+            "udid": pick("Unique Identifier", "UniqueDeviceID", "Target Identifier") or self.name,
             "imei": pick("IMEI"),
             "phone_number": pick("Phone Number"),
             "backup_date": backup_date.isoformat() if hasattr(backup_date, "isoformat") else backup_date,
@@ -321,11 +446,13 @@ class IOSBackup(Acquisition):
 
     def whole_source(self, what: str) -> str | None:
         name = {"listing": "Manifest.db", "device": "Info.plist"}.get(what)
-        return name if name is not None and (self.root / name).is_file() else None
+        return name if name is not None and self.store.is_file(name) else None
 
     def sqlite(self, file: EvidenceFile) -> Database:
-        """Plain backup files without a -wal are opened in place; others deserialised in memory."""
-        if self.decryptor is None and isinstance(file.key, ManifestEntry) and not self.companion(file, "-wal"):
+        """Plain backup files in a folder, without a -wal, are opened in place; others
+        deserialised in memory."""
+        if (self.decryptor is None and isinstance(self.store, _FolderStore) and isinstance(file.key, ManifestEntry)
+                and not self.companion(file, "-wal")):
             path = self.blob_path(file.key)
             if path is None:
                 raise MissingFromAcquisition(f"{file.source}: listed in Manifest.db but missing from the backup "
@@ -341,36 +468,45 @@ class IOSBackup(Acquisition):
         entry = self.entry(file.key.domain, file.key.relative_path + suffix)
         return self.evidence_file(entry) if entry and entry.flags == FLAG_FILE else None
 
-    def blob_path(self, entry: ManifestEntry) -> Path | None:
+    def blob_name(self, entry: ManifestEntry) -> str | None:
+        """Where the entry's bytes are in the backup (`ab/ab01…`, or flat before iOS 10), or None."""
         fid = entry.file_id.lower()
         if len(fid) != 40 or any(c not in "0123456789abcdef" for c in fid):
             raise EvidenceError(f"{entry.source}: malformed fileID {entry.file_id!r}")
-        for relative in (Path(fid[:2], fid), Path(fid)):
-            candidate = self.root / relative
-            if not candidate.is_file():
-                continue
-            # A link anywhere on the way (the file, or its two-hex-digit folder) would lead
-            # the read out of the evidence: the real path must be the one the layout gives.
-            if candidate.resolve() != self.real_root / relative:
-                raise EvidenceError(f"{entry.source}: its file {relative.as_posix()} is reached through a "
-                                    "link; refused (a backup holds no links)")
-            return candidate
+        for name in (f"{fid[:2]}/{fid}", fid):
+            if self.store.is_file(name):
+                return name
         return None
 
+    def blob_path(self, entry: ManifestEntry) -> Path | None:
+        """The entry's file on disk (a backup folder only). A link anywhere on the way (the file,
+        or its two-hex-digit folder) would lead the read out of the evidence: refused."""
+        name = self.blob_name(entry)
+        if name is None or not isinstance(self.store, _FolderStore):
+            return None
+        try:
+            return self.store.local(name)
+        except EvidenceError:
+            raise EvidenceError(f"{entry.source}: its file {name} is reached through a link; refused "
+                                "(a backup holds no links)") from None
+
     def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
-        if isinstance(file.key, Path):
-            data = read_file_bounded(file.key, limit, file.source, mutable)
-            if self.decryptor is not None and file.source == "Manifest.db":
-                return self.decryptor.decrypt_manifest(data)
-            return data
         entry: ManifestEntry = file.key
-        path = self.blob_path(entry)
-        if path is None:
+        name = self.blob_name(entry)
+        if name is None:
             raise MissingFromAcquisition(f"{entry.source}: listed in Manifest.db but missing from the backup "
                                          f"(file {entry.file_id})")
+        stored: Path | bytes | bytearray
+        if isinstance(self.store, _FolderStore):
+            stored = self.blob_path(entry)
+        else:
+            # Ciphertext is padded to whole AES blocks past the plaintext bound.
+            stored = self.store.read(name, limit + 16 if self.decryptor is not None else limit)
         if self.decryptor is not None:
-            return self.decryptor.read_file(path, file, limit, mutable)
-        return read_file_bounded(path, limit, file.source, mutable)
+            return self.decryptor.read_file(stored, file, limit, mutable)
+        if isinstance(stored, Path):
+            return read_file_bounded(stored, limit, file.source, mutable)
+        return bytearray(stored) if mutable else stored
 
     def installed_apps(self) -> list[dict[str, Any]]:
         """Applications named by Info.plist and Manifest.plist, with what each says of them:
@@ -405,3 +541,4 @@ class IOSBackup(Acquisition):
 
     def close(self) -> None:
         self.database.close()
+        self.store.close()

@@ -16,6 +16,7 @@ ios_decrypt.py, is the one deliberate exception, and the user names its destinat
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import time
@@ -283,7 +284,7 @@ class BackupDecryptor:
         keybag = parse_keybag(backup.manifest.get("BackupKeyBag"))
         manifest_key = backup.manifest.get("ManifestKey")
         if manifest_key is None:
-            _require_plain_manifest_db(backup.root)
+            _require_plain_manifest_db(backup.head("Manifest.db", len(SQLITE_MAGIC)))
         else:
             try:
                 _split_wrapped(manifest_key, "Manifest.plist ManifestKey")
@@ -366,9 +367,10 @@ class BackupDecryptor:
         except InvalidUnwrap:
             raise EvidenceError(f"{source}: its file key does not unwrap (damaged Manifest.db entry)") from None
 
-    def decrypt_file(self, path: Path, meta: dict[str, Any], source: str, sink: Callable[[bytes], Any],
-                     limit: int | None = None) -> tuple[str, int]:
+    def decrypt_file(self, path: Path | bytes | bytearray, meta: dict[str, Any], source: str,
+                     sink: Callable[[bytes], Any], limit: int | None = None) -> tuple[str, int]:
         """Stream one file's plaintext into `sink` in chunks of CHUNK_BYTES, cut to its MBFile Size.
+        `path` is the file on disk, or its ciphertext already in memory (a backup in an archive).
         Returns the ciphertext's sha256 and size (the evidence as stored)."""
         key = self.file_key(meta, source)
         size = meta.get("size")
@@ -376,6 +378,9 @@ class BackupDecryptor:
             size = None
         if limit is not None and size is not None and size > limit:
             raise EvidenceError(f"{source}: {size} bytes is over the {limit} byte bound")
+        if not isinstance(path, Path):
+            _check_stored_size(len(path), size, limit, source)
+            return _stream(io.BytesIO(path), len(path), _cbc(key), size, limit, sink, source)
         try:
             if path.is_symlink() or not path.is_file():
                 raise EvidenceError(f"{source}: not a regular file")
@@ -386,7 +391,7 @@ class BackupDecryptor:
         except OSError as exc:
             raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from None
 
-    def read_file(self, path: Path, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
+    def read_file(self, path: Path | bytes | bytearray, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
         """One file's plaintext in memory, at most `limit` bytes; the ciphertext hash goes to inputs.
         `mutable` returns the buffer itself rather than an immutable copy of it."""
         plain = bytearray()
@@ -436,16 +441,8 @@ def _stream(handle: Any, stored: int, decryptor: Any, size: int | None, limit: i
     return hasher.hexdigest(), stored
 
 
-def _require_plain_manifest_db(root: Path) -> None:
+def _require_plain_manifest_db(head: bytes) -> None:
     # Early iOS 10 encrypted backups kept Manifest.db in clear and had no ManifestKey; anything
     # else without one cannot be read. Checked before the slow key derivation.
-    path = root / "Manifest.db"
-    head = b""
-    try:
-        if not path.is_symlink() and path.is_file():
-            with path.open("rb") as handle:
-                head = handle.read(len(SQLITE_MAGIC))
-    except OSError:
-        pass
     if head != SQLITE_MAGIC:
         raise SpyglassError("Manifest.plist has no ManifestKey: the encrypted Manifest.db cannot be decrypted")

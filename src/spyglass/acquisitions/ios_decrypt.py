@@ -74,6 +74,9 @@ def decrypt_backup(backup_root: Path, secrets: Secrets | None, dest: Path,
     """Decrypt the backup at `backup_root` into `dest` (new or empty). Wrong password, damaged
     keybag or a refused destination raise SpyglassError before anything is written."""
     backup_root, dest = Path(backup_root), Path(dest)
+    if not backup_root.is_dir():
+        # `check` reads a backup inside an archive in memory; writing a decrypted copy is for folders.
+        raise SpyglassError(f"{backup_root}: give the backup folder (unpack the archive first) to decrypt it")
     _check_destination(backup_root, dest)
     backup = IOSBackup(backup_root, secrets)
     try:
