@@ -25,6 +25,10 @@ from spyglass.limits import MAX_LINE_CHARS, MAX_PLIST_BYTES, MAX_SQLITE_BYTES, M
 from spyglass.plists import load_plist
 from spyglass.sqlite import Database
 
+# A line is read in pieces of this many bytes (a UTF-8 character is at most four), so a line
+# longer than MAX_LINE_CHARS is cut without ever being held whole.
+LINE_PIECE = 4 * MAX_LINE_CHARS
+
 IOS_BACKUP = "ios-backup"
 IOS_FS = "ios-fs"
 SYSDIAGNOSE = "sysdiagnose"
@@ -105,10 +109,35 @@ class EvidenceFile:
         return self.read_bytes(limit).decode("utf-8", errors="replace")
 
     def lines(self, limit: int = MAX_TEXT_BYTES) -> Iterator[str]:
-        """Decoded lines, each cut at MAX_LINE_CHARS so one huge line cannot exhaust memory."""
-        stream = io.TextIOWrapper(io.BytesIO(self.read_bytes(limit)), encoding="utf-8", errors="replace")
-        for line in stream:
-            yield line[:MAX_LINE_CHARS].rstrip("\r\n")
+        """Decoded lines, each cut at MAX_LINE_CHARS. The file is streamed in pieces of at most
+        LINE_PIECE bytes, so a huge line costs neither its size in memory nor its decoding; the
+        rest of a cut line is read past (and hashed), never kept."""
+        digest, size = hashlib.sha256(), 0
+        parts: list[bytes] = []
+        held, skipping = 0, False
+        with self.acquisition.stream(self, limit) as handle:
+            # readline(n) may return a short piece of a line (a zip member's buffer ends): pieces
+            # are gathered up to LINE_PIECE bytes, and the rest of a longer line is skipped.
+            while piece := handle.readline(LINE_PIECE if skipping else LINE_PIECE - held):
+                digest.update(piece)
+                size += len(piece)
+                ended = piece.endswith(b"\n")
+                if skipping:
+                    skipping = not ended
+                    continue
+                parts.append(piece)
+                held += len(piece)
+                if ended or held >= LINE_PIECE:
+                    yield _line(parts)
+                    parts, held, skipping = [], 0, not ended
+        if parts:
+            yield _line(parts)
+        if self.source not in self.acquisition.inputs:
+            self.acquisition.record_input(self.source, digest.hexdigest(), size)
+
+
+def _line(parts: list[bytes]) -> str:
+    return b"".join(parts).decode("utf-8", errors="replace")[:MAX_LINE_CHARS].rstrip("\r\n")
 
 
 class Acquisition(ABC):
@@ -176,6 +205,11 @@ class Acquisition(ABC):
 
     def open(self, file: EvidenceFile) -> BinaryIO:
         return io.BytesIO(self.read_bytes(file))
+
+    def stream(self, file: EvidenceFile, limit: int) -> Any:
+        """`file` as a binary stream with read(n) and readline(n), refused past `limit` bytes.
+        By default its bytes in memory; acquisitions over a container stream from it."""
+        return io.BytesIO(self._read(file, limit))
 
     def record_input(self, source: str, sha256: str, size: int) -> None:
         self.inputs[source] = {"sha256": sha256, "size": size}

@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from spyglass.acquisitions.gzindex import IndexedGzip
 from spyglass.errors import EvidenceError
@@ -135,6 +135,22 @@ class Container(ABC):
             raise EvidenceError(f"{path}: over the {limit} byte bound once read")
         return data
 
+    def stream(self, path: str, limit: int) -> BoundedStream:
+        """Member `path` as a stream read in pieces (a text file is never held whole), refused
+        over `limit` bytes as declared and again as read."""
+        member = self.member(path)
+        if member is None:
+            raise EvidenceError(f"{path}: not in {self.path.name}")
+        if member.kind != FILE:
+            raise EvidenceError(f"{path}: not a regular file ({member.kind})")
+        if member.size > limit:
+            raise EvidenceError(f"{path}: {member.size} bytes is over the {limit} byte bound")
+        return BoundedStream(self._open(member), limit, path)
+
+    def _open(self, member: Member) -> BinaryIO:
+        """A file member as an open binary stream; by default its bytes in memory."""
+        return io.BytesIO(self._read(member, MAX_DECOMPRESSED_BYTES))
+
     @abstractmethod
     def _list(self) -> Iterator[Member]:
         """Every acceptable member; refusals appended to `self._refused`."""
@@ -195,6 +211,10 @@ class FolderContainer(Container):
             stack.extend(reversed(subfolders))
 
     def _read(self, member: Member, limit: int) -> bytes:
+        with self._open(member) as handle:
+            return handle.read(min(member.size, limit) + 1)
+
+    def _open(self, member: Member) -> BinaryIO:
         path = self.path.joinpath(*member.path.split("/"))
         # A folder on the way may have been swapped for a link since the listing.
         if path.resolve() != self.real_root.joinpath(*member.path.split("/")):
@@ -204,10 +224,11 @@ class FolderContainer(Container):
             descriptor = os.open(path, flags)
         except OSError as exc:
             raise EvidenceError(f"{member.path}: cannot read ({exc.strerror or exc})") from exc
-        with os.fdopen(descriptor, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise EvidenceError(f"{member.path}: not a regular file")
-            return handle.read(min(member.size, limit) + 1)
+        handle = os.fdopen(descriptor, "rb")
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            handle.close()
+            raise EvidenceError(f"{member.path}: not a regular file")
+        return handle
 
 
 def _member_from_stat(path: str, info: os.stat_result) -> Member:
@@ -283,15 +304,20 @@ class TarContainer(Container):
             self._refused.append(f"{self.path.name}: damaged after some members ({exc}); the rest not listed")
 
     def _read(self, member: Member, limit: int) -> bytes:
-        info = self._infos[member.path]
         try:
-            handle = self._tar.extractfile(info)
-            if handle is None:
-                raise EvidenceError(f"{member.path}: not a regular file")
-            with handle:
+            with self._open(member) as handle:
                 return handle.read(min(member.size, limit) + 1)
         except (*TAR_ERRORS, EvidenceError) as exc:
             raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
+
+    def _open(self, member: Member) -> BinaryIO:
+        try:
+            handle = self._tar.extractfile(self._infos[member.path])
+        except TAR_ERRORS as exc:
+            raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
+        if handle is None:
+            raise EvidenceError(f"{member.path}: not a regular file")
+        return _Translated(handle, TAR_ERRORS, f"{member.path}: cannot read from {self.path.name}")
 
     def close(self) -> None:
         self._tar.close()
@@ -343,17 +369,83 @@ class ZipContainer(Container):
                 yield Member(path, FILE, info.file_size, unix_mode or None, modified)
 
     def _read(self, member: Member, limit: int) -> bytes:
-        info = self._infos[member.path]
         try:
-            with self._zip.open(info) as handle:
+            with self._open(member) as handle:
                 # The declared size is what zipfile stops at, so a forged small size cannot make
                 # it inflate more; reading one byte past it tells a lie in the header.
                 return handle.read(min(member.size, limit) + 1)
         except ZIP_ERRORS as exc:
             raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
 
+    def _open(self, member: Member) -> BinaryIO:
+        try:
+            handle = self._zip.open(self._infos[member.path])
+        except ZIP_ERRORS as exc:
+            raise EvidenceError(f"{member.path}: cannot read from {self.path.name} ({exc})") from exc
+        return _Translated(handle, ZIP_ERRORS, f"{member.path}: cannot read from {self.path.name}")
+
     def close(self) -> None:
         self._zip.close()
+
+
+class _Translated:
+    """A member's stream whose archive errors (a corrupt deflate stream, say) surface as
+    EvidenceError naming the member, wherever in the stream they happen."""
+
+    def __init__(self, handle: Any, errors: tuple[type[BaseException], ...], message: str) -> None:
+        self._handle, self._errors, self._message = handle, errors, message
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._handle.read(size)
+        except self._errors as exc:
+            raise EvidenceError(f"{self._message} ({exc})") from exc
+
+    def readline(self, size: int = -1) -> bytes:
+        try:
+            return self._handle.readline(size)
+        except self._errors as exc:
+            raise EvidenceError(f"{self._message} ({exc})") from exc
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> _Translated:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class BoundedStream:
+    """A member read in pieces that raises EvidenceError once more than `limit` bytes came out
+    (a file that grew since the listing, or a header that lied about the size)."""
+
+    def __init__(self, handle: Any, limit: int, name: str) -> None:
+        self._handle, self._limit, self._name, self._count = handle, limit, name, 0
+
+    def _counted(self, data: bytes) -> bytes:
+        self._count += len(data)
+        if self._count > self._limit:
+            raise EvidenceError(f"{self._name}: over the {self._limit} byte bound once read")
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        most = self._limit + 1 - self._count
+        return self._counted(self._handle.read(most if size < 0 else min(size, most)))
+
+    def readline(self, size: int) -> bytes:
+        """At most `size` bytes of the next line (the rest of a longer line comes next call)."""
+        return self._counted(self._handle.readline(min(size, self._limit + 1 - self._count)))
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> BoundedStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def _zip_time(info: zipfile.ZipInfo) -> float | None:

@@ -146,6 +146,12 @@ class IOSFilesystem(Acquisition):
         data = self.container.read(file.key.path, limit)
         return bytearray(data) if mutable else data
 
+    def stream(self, file: EvidenceFile, limit: int) -> Any:
+        # Only the container's own members stream; others (held in memory) are read whole.
+        if isinstance(file.key, Member) and self.container.member(file.key.path) is file.key:
+            return self.container.stream(file.key.path, limit)
+        return super().stream(file, limit)
+
     def describe(self) -> dict[str, Any]:
         described = super().describe()
         described["container"] = type(self.container).__name__.removesuffix("Container").lower()

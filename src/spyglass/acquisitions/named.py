@@ -93,6 +93,12 @@ class NamedFilesAcquisition(Acquisition):
         data = self.container.read(file.key.path, limit)
         return bytearray(data) if mutable else data
 
+    def stream(self, file: EvidenceFile, limit: int) -> Any:
+        # Only the container's own members stream; others (held in memory) are read whole.
+        if isinstance(file.key, Member) and self.container.member(file.key.path) is file.key:
+            return self.container.stream(file.key.path, limit)
+        return super().stream(file, limit)
+
     def _file(self, member: Member, relative: str, device_path: str | None = None) -> EvidenceFile:
         meta = {"size": member.size, "mode": member.mode, "modified": member.modified}
         return EvidenceFile(self, relative, device_path, member.size, meta, member)
