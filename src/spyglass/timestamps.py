@@ -6,7 +6,9 @@ its fields), never an exception.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -88,3 +90,49 @@ def to_utc(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+# Real UTC offsets run from -12:00 to +14:00: an offset past that is no place on Earth, so a
+# time carrying one is not trusted (None), whatever datetime itself would accept.
+MAX_UTC_OFFSET = timedelta(hours=14)
+_OFFSET = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?")
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,3}")
+
+
+def utc_offset(text: object) -> timezone | None:
+    """"Z", "+02", "+0200" or "+02:00" as a fixed zone; None for anything else or absurd."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if text in ("Z", "z", "UTC", "GMT"):
+        return UTC
+    match = _OFFSET.fullmatch(text)
+    if match is None:
+        return None
+    hours, minutes = int(match[2]), int(match[3] or 0)
+    offset = timedelta(hours=hours, minutes=minutes)
+    if minutes >= 60 or offset > MAX_UTC_OFFSET:
+        return None
+    return timezone(-offset if match[1] == "-" else offset)
+
+
+def named_zone(name: object) -> ZoneInfo | None:
+    """An IANA zone name as the device gives it ("Europe/Paris"), or None: unknown, absurd, or
+    shaped like a path (ZoneInfo would otherwise look the name up as a file)."""
+    if not isinstance(name, str) or len(name) > 64 or not _ZONE_NAME.fullmatch(name.strip()):
+        return None
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def local_to_utc(moment: datetime, zone: timezone | ZoneInfo | None) -> datetime | None:
+    """A naive local time in `zone` as UTC; None without a zone or outside 1990-2100."""
+    if zone is None:
+        return None
+    try:
+        result = moment.replace(tzinfo=zone).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return result if _EARLIEST <= result < _LATEST else None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -32,6 +32,7 @@ from spyglass.acquisitions.base import ANDROIDQF, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record, observables, text_field
+from spyglass.timestamps import local_to_utc, utc_offset
 
 ARTIFACT = Artifact(
     name="android_tombstones",
@@ -133,13 +134,11 @@ def _crash_time(text: Any) -> datetime | None:
     if match is None or match.group(4) is None:
         return None
     day, clock, fraction, offset = match.groups()
-    offset = offset.replace(":", "")
     try:
         local = datetime.fromisoformat(f"{day}T{clock}.{(fraction or '0')[:6].ljust(6, '0')}")
-        zone = timezone((1 if offset[0] == "+" else -1) * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
-        return local.replace(tzinfo=zone).astimezone(UTC)
     except ValueError:
         return None
+    return local_to_utc(local, utc_offset(offset))
 
 
 # -- the protobuf form: a bounded reader of the fields named in the docstring ------------------

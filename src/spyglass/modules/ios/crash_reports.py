@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any
 
@@ -44,6 +44,7 @@ from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.plists import load_plist
 from spyglass.records import Record, iso_utc, observables, scalar_field, text_field
+from spyglass.timestamps import utc_offset
 
 ARTIFACT = Artifact(
     name="crash_reports",
@@ -365,15 +366,9 @@ def _ips_time(value: Any) -> datetime | None:
         return None
     year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
     fraction, zone = match.group(7) or "0", match.group(8)
-    if zone == "Z":
-        tz: timezone = UTC
-    else:
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:])
-        if hours > 23 or minutes > 59:
-            return None
-        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    tz = utc_offset(zone)
+    if tz is None:
+        return None
     try:
         moment = datetime(year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0")), tzinfo=tz)
     except ValueError:

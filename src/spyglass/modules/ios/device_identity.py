@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from spyglass.acquisitions.base import SYSDIAGNOSE, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc
-from spyglass.timestamps import unix_time
+from spyglass.timestamps import unix_time, utc_offset
 
 ARTIFACT = Artifact(
     name="device_identity",
@@ -174,12 +174,11 @@ def _sysdiagnose_log(file: EvidenceFile) -> Iterator[Record]:
 
 def _moment(*parts: str) -> datetime | None:
     year, month, day, hour, minute, second, sign, zone_hours, zone_minutes = parts
-    offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
-    if offset >= timedelta(hours=24):
+    tz = utc_offset(f"{sign}{zone_hours}{zone_minutes}")
+    if tz is None:
         return None
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                          tzinfo=timezone(-offset if sign == "-" else offset))
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz)
     except ValueError:
         return None
     return moment.astimezone(UTC)

@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_FS, EvidenceFile
@@ -36,7 +36,7 @@ from spyglass.modules import Artifact
 from spyglass.modules.ios._shared import string_text
 from spyglass.plists import load_plist
 from spyglass.records import Record, iso_utc
-from spyglass.timestamps import unix_time
+from spyglass.timestamps import local_to_utc, unix_time, utc_offset
 
 ARTIFACT = Artifact(
     name="os_update_history",
@@ -114,12 +114,10 @@ def _header_time(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S")
-        offset = timedelta(hours=int(match[4]), minutes=int(match[5]))
-        zone = timezone(-offset if match[3] == "-" else offset)
     except ValueError:
         return None
     fraction = timedelta(microseconds=int(match[2].ljust(6, "0"))) if match[2] else timedelta()
-    return (moment + fraction).replace(tzinfo=zone).astimezone(UTC)
+    return local_to_utc(moment + fraction, utc_offset(f"{match[3]}{match[4]}{match[5]}"))
 
 
 def _update_log_builds(file: EvidenceFile) -> dict[str, _Seen]:

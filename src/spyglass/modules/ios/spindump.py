@@ -35,13 +35,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from spyglass.acquisitions.base import SYSDIAGNOSE, EvidenceFile
 from spyglass.errors import EvidenceError
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables
+from spyglass.timestamps import utc_offset
 
 ARTIFACT = Artifact(
     name="spindump",
@@ -227,12 +228,12 @@ def _time(value: str | None) -> datetime | None:
     if not found:
         return None
     year, month, day, hour, minute, second, fraction, sign, zone_hours, zone_minutes = found.groups()
-    offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
-    if offset >= timedelta(hours=24):
+    tz = utc_offset(f"{sign}{zone_hours}{zone_minutes}")
+    if tz is None:
         return None
     try:
         moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                          int((fraction or "0").ljust(6, "0")[:6]), tzinfo=timezone(-offset if sign == "-" else offset))
+                          int((fraction or "0").ljust(6, "0")[:6]), tzinfo=tz)
     except ValueError:
         return None
     moment = moment.astimezone(UTC)
