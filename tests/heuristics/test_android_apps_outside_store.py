@@ -41,3 +41,11 @@ def test_android_apps_outside_store_near_miss():
         package("com.facebook.appmanager", installer=None, apk_paths=["/product/priv-app/FBAppManager/FBAppManager.apk"]),
     ]
     assert run(android_apps_outside_store, records) == []
+
+
+def test_android_apps_outside_store_backup_manifest_not_weighed():
+    # An `adb backup` app manifest records no installer: the same package from dumpsys is weighed.
+    from_backup = package("com.example.spy", installer=None)
+    from_backup.fields["source"] = "backup manifest"
+    found = run(android_apps_outside_store, [from_backup, package("com.example.spy2", installer=None)])
+    assert [d.observable for d in found] == [Observable("app_id", "com.example.spy2")]

@@ -11,7 +11,8 @@ where it came from (`pm list packages -i`; heuristics/_android.py lists the stor
     com.android.packageinstaller): an APK file opened from a browser, a file manager or a
     message: medium;
   - another app: that app installed it (an alternative store, or a dropper): medium.
-System packages and packages whose APKs lie on a system partition are not reported.
+System packages and packages whose APKs lie on a system partition are not reported, nor are
+packages known only from an Android backup's app manifest, which records no installer at all.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
         fields = record.fields
         name = _android.text(fields.get("package_name"))
         if not name or _android.preinstalled(fields):
+            continue
+        if fields.get("source") == "backup manifest":
+            # `adb backup` keeps no installer: its absence there says nothing of how the app came.
             continue
         installer = _android.installer_of(fields)
         if installer in _android.STORE_INSTALLERS:

@@ -27,7 +27,9 @@ def test_packages_normal(tmp_path, form):
                        "certificate_subject": "C=US, ST=California, L=Santa Clara, O=WhatsApp Inc., OU=Engineering, "
                                               "CN=Brian Acton",
                        "verified_certificate": True, "trusted_certificate": False}],
-        "first_install": None, "last_update": None, "hidden_launcher": None}
+        "first_install": None, "last_update": None, "first_install_local": None, "last_update_local": None,
+        "hidden_launcher": None}
+    assert whatsapp.timestamp is None
     assert whatsapp.observables == (
         Observable("app_id", "com.whatsapp"), Observable("file_path", WHATSAPP_APK),
         Observable("sha256", WHATSAPP_SHA256), Observable("sha1", "6cb06e9ab5619345f930c2b2096b4dd013a10ec9"),
