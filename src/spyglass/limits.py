@@ -46,6 +46,9 @@ MAX_AGE_BYTES = min(4 * 1024 ** 3, _MEMORY // 4)   # an age-encrypted acquisitio
 MAX_AB_MEMBER_BYTES = 64 * 1024 * 1024   # an Android backup member held in memory to be read
 MAX_AB_HELD_BYTES = min(1024 ** 3, _MEMORY // 8)   # all members of one Android backup held
 MAX_AB_ROUNDS = 1_000_000            # PBKDF2 rounds an Android backup may ask for (Android uses 10,000)
+# An archive inside an acquisition (androidqf's bugreport.zip) held in memory to be read; one level only.
+MAX_NESTED_ARCHIVE_BYTES = MAX_AB_HELD_BYTES
+MAX_LOG_RECORDS = 200_000            # records kept from one log file (a log of spam lines is a hostile one)
 
 
 

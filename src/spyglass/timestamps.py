@@ -97,6 +97,9 @@ def to_utc(moment: datetime | None) -> datetime | None:
 MAX_UTC_OFFSET = timedelta(hours=14)
 _OFFSET = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?")
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,3}")
+# Names zoneinfo resolves to something other than a place: the analyst's own zone (localtime)
+# and tzdata internals.
+NOT_ZONES = frozenset({"localtime", "posixrules", "factory", "posix", "right"})
 
 
 def utc_offset(text: object) -> timezone | None:
@@ -120,6 +123,8 @@ def named_zone(name: object) -> ZoneInfo | None:
     """An IANA zone name as the device gives it ("Europe/Paris"), or None: unknown, absurd, or
     shaped like a path (ZoneInfo would otherwise look the name up as a file)."""
     if not isinstance(name, str) or len(name) > 64 or not _ZONE_NAME.fullmatch(name.strip()):
+        return None
+    if name.strip().split("/")[0].lower() in NOT_ZONES:
         return None
     try:
         return ZoneInfo(name.strip())

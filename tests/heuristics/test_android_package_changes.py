@@ -63,3 +63,23 @@ def test_android_package_changes_local_times():
         (Observable("app_id", "com.example.spy"), "low"),
         (Observable("app_id", "com.example.chat"), "medium"),
     ]
+
+
+def _acquisition(when: datetime) -> Record:
+    fields = {"acquired_at": when.isoformat(), "acquired_at_local": None, "timezone": "Europe/Paris"}
+    return Record(when, "acquisition made", "Acquisition", fields, (), "android_acquisition", "acquisition.json")
+
+
+def test_android_package_changes_acquisition_time_exact():
+    # The acquisition was made on 2024-06-20: the uninstall of 2024-05-30 lies three weeks before
+    # it, outside the window, though the estimate (the last boot, 2024-06-01) would report it.
+    records = [getprop("ro.runtime.firstboot", BOOT),
+               package_event("com.example.spy", "uninstalled", None, _at(30)),
+               package_event("com.example.chat", "updated", 300, _at(10, month=6)),
+               package_event("com.example.chat", "updated", 200, _at(18, month=6))]
+    estimated = run(android_package_changes, records[:2])
+    assert [d.observable for d in estimated] == [Observable("app_id", "com.example.spy")]
+    assert "the newest app update or restart on the phone, 2024-06-01, stands in for it" in estimated[0].message
+    found = run(android_package_changes, [*records, _acquisition(datetime(2024, 6, 20, 9, tzinfo=UTC))])
+    assert [(d.observable, d.severity) for d in found] == [(Observable("app_id", "com.example.chat"), "medium")]
+    assert "It was checked on 2024-06-20, the date the acquisition records." in found[0].message

@@ -39,7 +39,7 @@ ANDROID_INTRUSION = "android-intrusion-logs"
 KINDS = (IOS_BACKUP, IOS_FS, SYSDIAGNOSE, ANDROIDQF, ANDROID_BUGREPORT, ANDROID_BACKUP, ANDROID_INTRUSION)
 # The kinds whose files have device paths, per platform: where a module's `paths` apply (a bug
 # report copies device files under FS/).
-DEVICE_PATH_KINDS = {"ios": frozenset({IOS_BACKUP, IOS_FS}), "android": frozenset({ANDROID_BUGREPORT})}
+DEVICE_PATH_KINDS = {"ios": frozenset({IOS_BACKUP, IOS_FS}), "android": frozenset({ANDROID_BUGREPORT, ANDROIDQF})}
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,3 +184,28 @@ def boot_time(record: Record) -> datetime | None:
         return None
     moment = datetime.fromtimestamp(int(value) / 1000, UTC)
     return moment if _EARLIEST_BOOT <= moment < _LATEST_BOOT else None
+
+
+ACQUISITION_MODULE = "android_acquisition"
+
+
+def reference_time(records: Mapping[str, Sequence[Record]], modules: Iterable[str]) -> tuple[datetime, bool] | None:
+    """The moment of the acquisition and whether it is the acquisition's own (True) or estimated
+    from the newest record (False)."""
+    for record in records.get(ACQUISITION_MODULE, ()):
+        if record.timestamp is not None:
+            return record.timestamp, True
+        local = record.fields.get("acquired_at_local")
+        if isinstance(local, str) and len(local) < 32:
+            with contextlib.suppress(ValueError):
+                return datetime.strptime(local[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC), True
+    latest = latest_time(records, modules)
+    return (latest, False) if latest is not None else None
+
+
+def basis(reference: datetime, exact: bool) -> str:
+    """How a message says which time it compared with."""
+    if exact:
+        return f"It was checked on {reference:%Y-%m-%d}, the date the acquisition records."
+    return ("The date it was checked is not recorded; the newest app update or restart on the phone, "
+            f"{reference:%Y-%m-%d}, stands in for it (it was checked that day or later).")

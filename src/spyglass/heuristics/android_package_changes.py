@@ -2,10 +2,11 @@
 
 Reads `dumpsys_package_events` (the "Package changes" battery statistics keep: installed,
 updated, uninstalled, with the version code), the times of `android_packages` and the last boot
-(getprop ro.runtime.firstboot); the moment of the acquisition, which no record carries, is taken
-as the newest of these times (heuristics/_android.py `latest_time`). An event without a UTC time
-(androidqf's dumpsys.txt names no time zone) is placed at the local time battery statistics
-printed, read as UTC. Within the WINDOW_DAYS before the acquisition:
+(getprop ro.runtime.firstboot). The moment of the acquisition is the `android_acquisition`
+record's (androidqf's acquisition.json, a bug report's dumpstate header), else estimated as the
+newest of those times (_android.reference_time); the message says which. An event
+without a UTC time (androidqf's dumpsys.txt names no time zone) is placed at the local time
+battery statistics printed, read as UTC. Within the WINDOW_DAYS before the acquisition:
   - an app uninstalled: low. People remove apps every day, but whoever installed stalkerware
     may remove it before a phone is checked; Android's own and phone makers' packages are not
     reported;
@@ -28,7 +29,7 @@ TIME_MODULES = ("dumpsys_package_events", "android_packages", "android_getprop")
 HEURISTIC = Heuristic(
     name="android_package_changes",
     description="Apps uninstalled or downgraded shortly before the acquisition",
-    modules=frozenset(TIME_MODULES),
+    modules=frozenset({*TIME_MODULES, _android.ACQUISITION_MODULE}),
     keep=lambda record: record.module != "android_getprop" or record.fields.get("property") == _android.BOOT_PROPERTY,
 )
 
@@ -44,9 +45,11 @@ def _version(value: object) -> int | None:
 
 
 def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
-    reference = _android.latest_time(records, TIME_MODULES)
-    if reference is None:
+    found = _android.reference_time(records, TIME_MODULES)
+    if found is None:
         return
+    reference, exact = found
+    checked = _android.basis(reference, exact)
     start = reference - timedelta(days=WINDOW_DAYS)
     events = [(when, r) for r in records.get("dumpsys_package_events", ()) if (when := _android.event_time(r))]
     events.sort(key=lambda pair: pair[0])
@@ -64,7 +67,7 @@ def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
                 yield suspicious(
                     HEURISTIC, record,
                     f"The app {name} was uninstalled shortly before the phone was checked. This is often "
-                    "ordinary; but if nobody you know removed it, it may have been removed to hide it.",
+                    f"ordinary; but if nobody you know removed it, it may have been removed to hide it. {checked}",
                     severity="low", observable=observable)
             continue
         version = _version(fields.get("version"))
@@ -76,6 +79,6 @@ def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
                 HEURISTIC, record,
                 f"The app {name} was put back to an older version ({version}, after {before}) shortly before "
                 "the phone was checked. App stores never do this; an older version may have a flaw an "
-                "attacker wants. Update the app, and have the phone checked if you did not do this.",
+                f"attacker wants. Update the app, and have the phone checked if you did not do this. {checked}",
                 severity="medium", observable=observable)
         highest[name] = max(version, before or version)
