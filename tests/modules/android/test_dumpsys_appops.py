@@ -4,9 +4,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from spyglass.acquisitions import open_acquisition
 from spyglass.errors import EvidenceError
 from spyglass.modules.android import dumpsys_appops
 from spyglass.records import Observable
+from spyglass.runner import locate, parse_file
+from tests.builders.android import AndroidQFBuilder
 from tests.builders.dumpsys_text import (
     APPOPS,
     APPOPS_9,
@@ -44,6 +47,20 @@ def test_dumpsys_appops_androidqf_keeps_local_time(tmp_path):
     assert qf[2].fields["last_access"] is None
     assert qf[2].fields["last_access_local"] == "2024-06-01 09:15:00.000"
     assert qf[2].timestamp is None
+
+
+def test_dumpsys_appops_androidqf_zone_from_getprop_makes_utc(tmp_path):
+    # androidqf's dumpsys.txt names no zone; its getprop.txt does, and the acquisition's fact is used.
+    folder = (AndroidQFBuilder().add("dumpsys.txt", dumpsys_txt(section("appops", APPOPS)))
+              .add("getprop.txt", b"[persist.sys.timezone]: [Europe/Paris]\n[ro.build.version.sdk]: [34]\n")
+              .build_folder(tmp_path / "qf"))
+    acquisition = open_acquisition(folder)
+    assert acquisition.facts["timezone"] == "Europe/Paris"
+    records = [r for f in locate(dumpsys_appops.ARTIFACT, acquisition)
+               for r in parse_file(dumpsys_appops.ARTIFACT, dumpsys_appops.parse, f)]
+    assert records[2].fields["last_access"] == "2024-06-01T07:15:00Z"
+    assert records[2].timestamp == datetime(2024, 6, 1, 7, 15, tzinfo=UTC)
+    acquisition.close()
 
 
 def test_dumpsys_appops_android9_relative_times(tmp_path):

@@ -25,10 +25,10 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from spyglass.acquisitions.base import ANDROID_BUGREPORT, ANDROIDQF, EvidenceFile
 from spyglass.errors import EvidenceError, NotPresent
+from spyglass.timestamps import named_zone
 
 # Where the dumpsys text is in each kind: androidqf names it; a bug report's main_entry.txt
 # names bugreport-<device>-<build>-<date>.txt (older reports: dumpstate-<date>.txt, or plain
@@ -78,7 +78,9 @@ def sections(file: EvidenceFile, services: Collection[str]) -> Iterator[Section]
     EvidenceError when the file holds no "DUMP OF SERVICE" section at all (not dumpsys output);
     NotPresent when it holds sections, none of them one asked for."""
     wanted = frozenset(services)
-    timezone: str | None = None
+    # The acquisition's zone (androidqf's getprop, a bug report's properties) when it knows one,
+    # else what the file names before a section.
+    timezone = device_zone(file)
     current: str | None = None
     lines: list[str] = []
     chars = 0
@@ -128,18 +130,16 @@ def sections(file: EvidenceFile, services: Collection[str]) -> Iterator[Section]
         raise NotPresent(f"{file.source}: no dumpsys section of {', '.join(sorted(wanted))}")
 
 
-def zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return None
+def device_zone(file: EvidenceFile) -> str | None:
+    """The acquisition's `timezone` fact (an IANA name it checked), or None."""
+    facts = getattr(getattr(file, "acquisition", None), "facts", None)
+    name = facts.get("timezone") if isinstance(facts, dict) else None
+    return name if named_zone(name) is not None else None
 
 
 def local_time(text: str | None, fmt: str, timezone: str | None) -> datetime | None:
     """A local time as a service printed it, in UTC when the device's zone is known, else None."""
-    tz = zone(timezone)
+    tz = named_zone(timezone)
     if tz is None or not text:
         return None
     try:

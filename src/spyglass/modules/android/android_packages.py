@@ -63,7 +63,6 @@ from spyglass.modules.android._dumpsys import (
     granted,
     local_time,
     sections,
-    zone,
 )
 from spyglass.modules.android._json import json_list
 from spyglass.records import Record, flag, iso_utc, observables, text_field
@@ -124,7 +123,7 @@ def _androidqf_dumpsys(file: EvidenceFile) -> tuple[dict[str, DumpedPackage], st
     for other in file.acquisition.named(DUMPSYS_FILES[ANDROIDQF][0]):
         try:
             for section in sections(other, ("package",)):
-                timezone = _timezone(file, section.timezone)
+                timezone = section.timezone
                 for package in dumped_packages(section.lines):
                     dumped.setdefault(package.name, package)
         except (EvidenceError, NotPresent):
@@ -205,22 +204,12 @@ def _digest(value: Any) -> str | None:
 def _dumpsys(file: EvidenceFile) -> Iterator[Record]:
     seen: set[str] = set()
     for section in sections(file, ("package",)):
-        timezone = _timezone(file, section.timezone)
+        timezone = section.timezone
         for package in dumped_packages(section.lines):
             if package.name in seen:
                 continue
             seen.add(package.name)
             yield _dumped_record(package, timezone)
-
-
-def _timezone(file: EvidenceFile, fallback: str | None) -> str | None:
-    """The zone of the phone's local times: the acquisition's `timezone` fact (an IANA name)
-    when it has one, else what the dump itself names (a bug report's persist.sys.timezone)."""
-    facts = getattr(file.acquisition, "facts", None)
-    name = facts.get("timezone") if isinstance(facts, dict) else None
-    if isinstance(name, str) and len(name) < 100 and zone(name) is not None:
-        return name
-    return fallback
 
 
 def _dumped_record(package: DumpedPackage, timezone: str | None) -> Record:
