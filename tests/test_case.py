@@ -27,8 +27,9 @@ def test_timeline_sorted_across_spilled_runs(tmp_path: Path, monkeypatch: pytest
     writer.finish({"tool": {}}, [])
     with (out / "timeline.csv").open(newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["datetime", "timestamp_desc", "message", "module", "source"]
+    assert rows[0] == ["datetime", "timestamp_desc", "message", "module", "source", "timestamp", "tag"]
     assert [row[2] for row in rows[1:]] == [f"message {n}" for n in sorted(order)]
+    assert rows[1] == ["2021-07-01T00:00:00+00:00", "sent", "message 0", "sms", "sms.db", "1625097600000000", "[]"]
     assert sorted(p.name for p in out.iterdir()) == ["case.json", "detections.jsonl", "records", "timeline.csv",
                                                      "timeline_detected.csv"]
     assert len((out / "records" / "sms.jsonl").read_text().splitlines()) == 32
@@ -59,3 +60,49 @@ def test_case_with_lone_surrogates_is_written(tmp_path: Path) -> None:
     writer.finish({"tool": {}, "verdict": "x \ud800"}, [])
     assert "bad \\ud800 text" in (out / "timeline.csv").read_text(encoding="utf-8")
     assert read_case(out)["verdict"] == "x \ud800"
+
+
+def test_timeline_csv_every_time_of_a_record_tagged_and_importable(tmp_path: Path) -> None:
+    """timeline.csv holds the rows of the Timesketch time table (file MACB times, first and last
+    network use, message read) sorted by time, a finding's rows tagged; checked as Timesketch's
+    importer library reads a CSV (pandas.read_csv, then ImportStreamer._fix_data_frame) and as its
+    server reads the tag column (timesketch/lib/utils.py `_parse_tag_field`: a value in brackets
+    is JSON)."""
+    import json
+
+    import pandas
+    from timesketch_import_client import importer  # a test dependency, as for the JSONL
+
+    from spyglass.detections import Detection
+    from spyglass.records import Observable
+    from tests.reports.test_timesketch import MANIFEST, PROCESS, SMS, TIMELESS
+
+    out = prepare_output(tmp_path / "case", force=False)
+    writer = CaseWriter(out)
+    for record in (MANIFEST, PROCESS, SMS, TIMELESS):
+        writer.begin_module(record.module)
+        writer.write_record(record)
+    found = Detection(kind="indicator", severity="critical", message="Pegasus process bh", record=PROCESS,
+                      observable=Observable("process", "bh"),
+                      indicator={"type": "process", "value": "bh", "feed": "pegasus", "malware": "Pegasus",
+                                 "feeds": ["pegasus"], "malwares": ["Pegasus"]})
+    writer.finish({"tool": {}}, [found])
+    with (out / "timeline.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["datetime"], row["timestamp_desc"], row["module"], row["tag"]) for row in rows] == [
+        ("2021-06-29T07:00:00.250000+00:00", "file created", "manifest", "[]"),
+        ("2021-06-30T08:00:00+00:00", "file modified", "manifest", "[]"),
+        ("2021-06-30T09:00:00+00:00", "file status changed", "manifest", "[]"),
+        ("2021-07-01T09:00:00+00:00", "process first used the network", "datausage",
+         '["spyglass", "critical", "Pegasus"]'),
+        ("2021-07-01T10:00:00+00:00", "message received", "sms", "[]"),
+        ("2021-07-01T10:05:00+00:00", "message read", "sms", "[]"),
+        ("2021-07-02T03:04:05+00:00", "process last used the network", "datausage",
+         '["spyglass", "critical", "Pegasus"]')]
+    assert rows[0]["timestamp"] == "1624950000250000"
+    frame = importer.ImportStreamer()._fix_data_frame(pandas.read_csv(out / "timeline.csv"))
+    assert {"message", "datetime", "timestamp_desc"} <= set(frame.columns)
+    assert frame["datetime"].tolist()[:2] == ["2021-06-29T07:00:00.250000+0000", "2021-06-30T08:00:00.000000+0000"]
+    assert frame["timestamp"].tolist() == [int(row["timestamp"]) for row in rows]
+    assert all(tag.startswith("[") and tag.endswith("]") for tag in frame["tag"])
+    assert [json.loads(tag) for tag in frame["tag"]][3] == ["spyglass", "critical", "Pegasus"]

@@ -47,7 +47,9 @@ EXPECTED_SUSPICIOUS = {
 
 
 def run_check(backup: Path, case: Path, feed: Path, env: dict[str, str] | None = None, *extra: str) -> int:
-    result = CliRunner().invoke(main, ["check", str(backup), "--iocs", str(feed), "-o", str(case), *extra],
+    # --only-iocs: the planted traces are those the e2e feed names, and no decoy may match it; the
+    # bundled feeds beside it (what --iocs would add) are not what this test is about.
+    result = CliRunner().invoke(main, ["check", str(backup), "--only-iocs", str(feed), "-o", str(case), *extra],
                                 env=env, catch_exceptions=False)
     return result.exit_code
 
@@ -100,7 +102,7 @@ def test_encrypted_backup_gives_the_same_findings(tmp_path: Path, feed: Path) ->
 
 def test_encrypted_backup_wrong_password_exit_2(tmp_path: Path, feed: Path) -> None:
     build_encrypted(add_everything(BackupBuilder()), tmp_path / "encrypted", PASSWORD)
-    result = CliRunner().invoke(main, ["check", str(tmp_path / "encrypted"), "--iocs", str(feed), "-o",
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "encrypted"), "--only-iocs", str(feed), "-o",
                                        str(tmp_path / "case")], env={"SPYGLASS_BACKUP_PASSWORD": "wrong"})
     assert result.exit_code == 2
     assert "wrong backup password" in result.output and "Traceback" not in result.output
@@ -113,7 +115,7 @@ def test_encrypted_backup_damaged_keybag_exit_2(tmp_path: Path, feed: Path) -> N
     manifest = plistlib.loads((root / "Manifest.plist").read_bytes())
     manifest["BackupKeyBag"] = manifest["BackupKeyBag"][:37]
     (root / "Manifest.plist").write_bytes(plistlib.dumps(manifest, fmt=plistlib.FMT_BINARY))
-    result = CliRunner().invoke(main, ["check", str(root), "--iocs", str(feed), "-o", str(tmp_path / "case")],
+    result = CliRunner().invoke(main, ["check", str(root), "--only-iocs", str(feed), "-o", str(tmp_path / "case")],
                                 env={"SPYGLASS_BACKUP_PASSWORD": PASSWORD})
     assert result.exit_code == 2
     assert result.output.startswith("Error:") and "Traceback" not in result.output

@@ -97,7 +97,7 @@ def test_secrets_text_environ_with_undecodable_password_refused_only_when_used()
 def test_check_plain_backup_ignores_undecodable_env_password(plain_backup, feeds, tmp_path):
     feed, _ = feeds
     runner = CliRunner()
-    result = runner.invoke(cli.main, ["check", str(plain_backup), "--iocs", str(feed), "-o", str(tmp_path / "case")],
+    result = runner.invoke(cli.main, ["check", str(plain_backup), "--only-iocs", str(feed), "-o", str(tmp_path / "case")],
                            env={ENV_PASSWORD: NOT_UTF8_TEXT}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert_no_trace_of_secret(result.output)
@@ -105,7 +105,7 @@ def test_check_plain_backup_ignores_undecodable_env_password(plain_backup, feeds
 
 def test_check_encrypted_backup_undecodable_env_password_message(encrypted_backup, feeds, tmp_path):
     feed, _ = feeds
-    result = CliRunner().invoke(cli.main, ["check", str(encrypted_backup), "--iocs", str(feed),
+    result = CliRunner().invoke(cli.main, ["check", str(encrypted_backup), "--only-iocs", str(feed),
                                            "-o", str(tmp_path / "case")],
                                 env={ENV_PASSWORD: NOT_UTF8_TEXT}, catch_exceptions=False)
     assert result.exit_code == 2

@@ -1,17 +1,19 @@
 """The case folder: the output contract other tools read (see ARCHITECTURE.md, section 5).
 
-OUT/case.json, OUT/detections.jsonl, OUT/records/MODULE.jsonl, OUT/timeline.csv,
-OUT/timeline_detected.csv. Reports are rendered from this folder alone.
+OUT/case.json, OUT/detections.jsonl, OUT/records/MODULE.jsonl, OUT/timeline.csv (a row per time
+of a record, findings tagged), OUT/timeline_detected.csv. Reports are rendered from this folder alone.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import heapq
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,8 +26,14 @@ except ImportError:  # optional: the standard library writes the same JSON, more
 from spyglass.errors import SpyglassError
 from spyglass.records import Record, iso_utc
 
-TIMELINE_COLUMNS = ["datetime", "timestamp_desc", "message", "module", "source"]
-DETECTED_COLUMNS = TIMELINE_COLUMNS + ["severity", "kind"]
+# The first five columns are those of earlier versions; `timestamp` is microseconds since the epoch
+# and `tag` a JSON list (Timesketch's CSV importer reads a value in brackets as JSON; an empty cell
+# would become the tag "nan" there, so a row without findings holds []).
+TIMELINE_COLUMNS = ["datetime", "timestamp_desc", "message", "module", "source", "timestamp", "tag"]
+DETECTED_COLUMNS = ["datetime", "timestamp_desc", "message", "module", "source", "severity", "kind"]
+NO_TAGS = "[]"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 MAX_TIMELINE_MESSAGE = 2000
 TIMELINE_RUN = 200_000
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
@@ -103,18 +111,91 @@ def discard_output(out: Path, existed: bool) -> None:
             target.unlink(missing_ok=True)
 
 
-class CaseWriter:
-    """Streams records to records/MODULE.jsonl and the timeline rows to sorted runs on disk.
+class Timeline:
+    """The rows of OUT/timeline.csv: one per time of a record (the time table of
+    spyglass/reports/timesketch.py, the same as timeline.jsonl's), sorted by time, each row of a
+    record that is a finding tagged as in the JSONL.
 
-    Timeline rows are sorted in runs of TIMELINE_RUN rows, each run written to a temporary
-    file in the case folder, and the runs merged at the end: a case of millions of records
-    is written in bounded memory.
+    Rows are sorted in runs of TIMELINE_RUN rows, each run written to a temporary file in the
+    case folder, and the runs merged at the end: a case of millions of records is written in
+    bounded memory. A row keeps a digest of its record's JSON line until the end, when the
+    findings are known and their records' digests say which rows they tag.
     """
 
     def __init__(self, out: Path) -> None:
+        from spyglass.reports.timesketch import record_times
+
         self.out = out
-        self.timeline: list[tuple[str, str, str, str, str]] = []
+        self.rows: list[tuple[Any, ...]] = []
         self.runs: list[Path] = []
+        self._times = record_times
+
+    def add(self, record: Record, line: str | None = None) -> None:
+        times = self._times(record)
+        if not times:
+            return
+        digest = record_digest(record, line)
+        message, module, source, append = record.message[:MAX_TIMELINE_MESSAGE], record.module, record.source, \
+            self.rows.append
+        for moment, description in times:
+            append(((moment - EPOCH) // MICROSECOND, moment.isoformat(), description, message, module, source, digest))
+        if len(self.rows) >= TIMELINE_RUN:
+            self._spill()
+
+    def _spill(self) -> None:
+        self.rows.sort()
+        run = self.out / f".timeline-run-{len(self.runs)}.tmp"
+        with run.open("w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
+            for row in self.rows:
+                handle.write(dumps(row) + "\n")
+        self.runs.append(run)
+        self.rows = []
+
+    def _sorted_rows(self) -> Iterator[tuple[Any, ...]]:
+        self.rows.sort()
+        handles = [run.open(encoding="utf-8") for run in self.runs]
+        try:
+            load = orjson.loads if orjson is not None else json.loads
+            streams = [(tuple(load(line)) for line in handle) for handle in handles]
+            yield from heapq.merge(self.rows, *streams)
+        finally:
+            for handle in handles:
+                handle.close()
+
+    def write(self, detections: list[Detection]) -> None:
+        """OUT/timeline.csv, then the temporary runs removed."""
+        from spyglass.reports.timesketch import finding_fields
+
+        by_record: dict[str, list[Detection]] = {}
+        for detection in detections:
+            by_record.setdefault(record_digest(detection.record), []).append(detection)
+        tags = {digest: json.dumps(finding_fields(found)["tag"], ensure_ascii=False)
+                for digest, found in by_record.items()}
+        try:
+            write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS,
+                      ((when, description, message, module, source, micros, tags.get(digest, NO_TAGS))
+                       for micros, when, description, message, module, source, digest in self._sorted_rows()))
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for run in self.runs:
+            run.unlink(missing_ok=True)
+        self.rows, self.runs = [], []
+
+
+def record_digest(record: Record, line: str | None = None) -> str:
+    """Names a record by its JSON line as written in records/MODULE.jsonl."""
+    text = line if line is not None else dumps(record.to_dict())
+    return hashlib.blake2b(text.encode("utf-8", "backslashreplace"), digest_size=12).hexdigest()
+
+
+class CaseWriter:
+    """Streams records to records/MODULE.jsonl and their times to the timeline (`Timeline`)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.timeline = Timeline(out)
         self._handle: IO[str] | None = None
 
     def begin_module(self, name: str) -> None:
@@ -123,33 +204,10 @@ class CaseWriter:
         self._handle = path.open("w", encoding="utf-8", newline="\n")
 
     def write_record(self, record: Record) -> None:
-        data = record.to_dict()
+        line = dumps(record.to_dict())
         assert self._handle is not None
-        self._handle.write(dumps(data) + "\n")
-        if data["timestamp"]:
-            self.timeline.append((data["timestamp"], record.timestamp_desc,
-                                  record.message[:MAX_TIMELINE_MESSAGE], record.module, record.source))
-            if len(self.timeline) >= TIMELINE_RUN:
-                self._spill()
-
-    def _spill(self) -> None:
-        self.timeline.sort()
-        run = self.out / f".timeline-run-{len(self.runs)}.tmp"
-        with run.open("w", encoding="utf-8", newline="\n") as handle:
-            for row in self.timeline:
-                handle.write(dumps(row) + "\n")
-        self.runs.append(run)
-        self.timeline = []
-
-    def _sorted_rows(self) -> Iterator[tuple[Any, ...]]:
-        self.timeline.sort()
-        handles = [run.open(encoding="utf-8") for run in self.runs]
-        try:
-            streams = [(tuple(json.loads(line)) for line in handle) for handle in handles]
-            yield from heapq.merge(self.timeline, *streams)
-        finally:
-            for handle in handles:
-                handle.close()
+        self._handle.write(line + "\n")
+        self.timeline.add(record, line)
 
     def end_module(self) -> None:
         if self._handle is not None:
@@ -159,10 +217,7 @@ class CaseWriter:
     def finish(self, case: dict[str, Any], detections: list[Detection]) -> None:
         self.end_module()
         write_detections(self.out, detections)
-        write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS, self._sorted_rows())
-        for run in self.runs:
-            run.unlink(missing_ok=True)
-        self.timeline, self.runs = [], []
+        self.timeline.write(detections)
         write_case_json(self.out, case)
         finish_output(self.out)     # case.json written last: only now is the case complete
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,7 @@ from spyglass.acquisitions import open_acquisition
 from spyglass.analysis import Analyser, summarise, verdict
 from spyglass.case import (
     CaseWriter,
+    Timeline,
     check_output,
     discard_output,
     iter_records,
@@ -25,12 +28,14 @@ from spyglass.case import (
     write_detections,
     write_incidents,
 )
-from spyglass.detections import Detection, is_finding
+from spyglass.context import with_leads
+from spyglass.detections import INDICATOR, Detection, is_finding
 from spyglass.errors import SpyglassError
 from spyglass.incidents import DEFAULT_GAP, build_incidents, incident_changes, read_incidents
 from spyglass.modules import discover, modules_for
 from spyglass.records import Record, iso_utc, observables
 from spyglass.runner import ModuleResult, run_module
+from spyglass.verdict import assess_case
 
 
 class Progress(Protocol):
@@ -59,6 +64,7 @@ class CheckOutcome:
     case_dir: Path
     case: dict[str, Any]
     detections: list[Detection]
+    changes: dict[str, Any] | None = None     # a recheck's: see finding_changes
 
     @property
     def exit_status(self) -> int:
@@ -104,6 +110,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         raise
     try:
         modules = modules_for(acquisition.kind)
+        getattr(progress, "modules_planned", lambda total: None)(len(modules))   # "module n of N"
         loaded_heuristics = heuristics.discover()
         descriptions = {m.name: m.artifact.description for m in modules}
         analyser = Analyser(index, loaded_heuristics, descriptions)
@@ -149,7 +156,8 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
             case["sample"] = SAMPLE_NOTICE
         progress.phase("Writing the case")
         case["finished_at"] = now()
-        write_incidents(out, build_incidents(detections, incident_gap))
+        write_incidents(out, with_leads(out, build_incidents(detections, incident_gap), detections))
+        case["verdict_tier"] = assess_case(out, case, detections).to_dict()   # spyglass/verdict.py
         writer.finish(case, detections)
     except KeyboardInterrupt:
         raise       # the folder stays, marked incomplete: the same command may replace it
@@ -202,9 +210,11 @@ def _expand_short_links(analyser: Analyser, writer: CaseWriter) -> ModuleResult:
 def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
             feed_info: list[dict[str, Any]] | None = None, warnings: Sequence[str] = (),
             incident_gap: timedelta = DEFAULT_GAP) -> CheckOutcome:
-    """Re-match the stored records of a case; rewrite its detections, keep the old ones in history."""
+    """Re-match the stored records of a case; rewrite its detections and timeline, and record in
+    its history what the case held before and what changed (`finding_changes`)."""
     progress = progress or SilentProgress()
     case = read_case(case_dir)
+    before = read_detections(case_dir)
     started = now()
     known = {m.name: m.artifact.description for m in discover()}
     module_names = sorted(set(case.get("modules", {})) |
@@ -212,27 +222,38 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
     descriptions = {name: (case.get("modules", {}).get(name, {}) or {}).get("description") or known.get(name, name)
                     for name in module_names}
     analyser = Analyser(index, heuristics.discover(), descriptions)
+    timeline = Timeline(case_dir)
     progress.phase("Matching stored records")
-    for name in module_names:
-        progress.module_started(name, descriptions[name])
-        count = 0
-        for record in iter_records(case_dir, name):
-            analyser.add(record)
-            count += 1
-        result = ModuleResult(name, descriptions[name], records=count,
-                              status=(case.get("modules", {}).get(name) or {}).get("status", "ok"))
-        progress.module_finished(result)
-    detections = analyser.finish()
-    incidents = build_incidents(detections, incident_gap)
+    getattr(progress, "modules_planned", lambda total: None)(len(module_names))
+    try:
+        for name in module_names:
+            progress.module_started(name, descriptions[name])
+            count = 0
+            for record in iter_records(case_dir, name):
+                analyser.add(record)
+                timeline.add(record)
+                count += 1
+            result = ModuleResult(name, descriptions[name], records=count,
+                                  status=(case.get("modules", {}).get(name) or {}).get("status", "ok"))
+            progress.module_finished(result)
+        detections = analyser.finish()
+    except BaseException:
+        timeline.discard()
+        raise
+    feeds_now = feed_info if feed_info is not None else []
+    changes = finding_changes(before, detections, case.get("feeds") or [], feeds_now)
+    incidents = with_leads(case_dir, build_incidents(detections, incident_gap), detections)
     history = list(case.get("history") or [])
     history.append({"at": case.get("finished_at"), "command": case.get("command"),
                     "feeds": case.get("feeds"), "findings": case.get("findings"),
                     "verdict": case.get("verdict"),
-                    "incidents": incident_changes(_incidents_before(case_dir, incident_gap), incidents)})
+                    "incidents": incident_changes(_incidents_before(case_dir, incident_gap), incidents),
+                    "changes": changes})
     case.update({
         "command": "recheck",
         "rechecked_at": started,
-        "feeds": feed_info if feed_info is not None else [],
+        "feeds": feeds_now,
+        "indicators": len(index) if index is not None else 0,
         "heuristics": analyser.heuristic_results,
         "findings": summarise(detections),
         "short_links": {"count": analyser.short_link_count, "links": analyser.short_links},
@@ -242,12 +263,199 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
         "finished_at": now(),
     })
     write_detections(case_dir, detections)
+    timeline.write(detections)
     write_incidents(case_dir, incidents)
+    case["verdict_tier"] = assess_case(case_dir, case, detections).to_dict()   # spyglass/verdict.py
     write_case_json(case_dir, case)
-    return CheckOutcome(case_dir, case, detections)
+    return CheckOutcome(case_dir, case, detections, changes)
+
+
+# -- what a recheck changed ---------------------------------------------------------------------
+MAX_CHANGES_LISTED = 200
+
+
+def finding_key(detection: Detection) -> tuple[str, ...]:
+    """What a finding is about, whichever feed named it: the same value in the same record,
+    matched by the same indicator (type and value) or the same heuristic."""
+    indicator = detection.indicator if isinstance(detection.indicator, dict) else {}
+    observable = detection.observable
+    return (detection.kind, detection.heuristic or "", str(indicator.get("type") or ""),
+            str(indicator.get("value") or ""), observable.type if observable else "",
+            observable.value if observable else "", detection.module, detection.source,
+            iso_utc(detection.timestamp) or "", detection.record.message)
+
+
+def finding_brief(detection: Detection) -> dict[str, Any]:
+    indicator = detection.indicator if isinstance(detection.indicator, dict) else {}
+    brief: dict[str, Any] = {"severity": detection.severity, "kind": detection.kind, "module": detection.module,
+                             "timestamp": iso_utc(detection.timestamp), "message": detection.message}
+    if detection.observable:
+        brief["value"] = detection.observable.value
+    if detection.kind == INDICATOR:
+        brief["indicator"] = f"{indicator.get('value')} ({indicator.get('type')})"
+        brief["malware"] = indicator.get("malware")
+        brief["feeds"] = _feeds_of(detection)
+    if detection.heuristic:
+        brief["heuristic"] = detection.heuristic
+    return brief
+
+
+def finding_changes(before: Sequence[Detection], after: Sequence[Detection], feeds_before: Sequence[Any],
+                    feeds_after: Sequence[Any]) -> dict[str, Any]:
+    """New findings, findings no longer matched and the count unchanged (by `finding_key`, a
+    finding seen n times counted n times), per feed with its version, and the feeds added,
+    removed or updated. The lists hold at most MAX_CHANGES_LISTED findings each, most severe first."""
+    old = Counter(finding_key(d) for d in before)
+    new = Counter(finding_key(d) for d in after)
+    added_keys, gone_keys = new - old, old - new
+    added = _take(after, added_keys)
+    gone = _take(before, gone_keys)
+    versions_before, versions_after = _versions(feeds_before), _versions(feeds_after)
+    by_feed: dict[str, dict[str, Any]] = {}
+    for label, found, versions in (("new", added, versions_after), ("gone", gone, versions_before)):
+        for detection in found:
+            for name in _feeds_of(detection):
+                entry = by_feed.setdefault(name, {"version": versions.get(name), "new": 0, "gone": 0})
+                entry[label] += 1
+    feeds = {"added": [{"name": name, "version": version} for name, version in versions_after.items()
+                       if name not in versions_before],
+             "removed": [{"name": name, "version": version} for name, version in versions_before.items()
+                         if name not in versions_after],
+             "updated": [{"name": name, "before": versions_before[name], "after": version}
+                         for name, version in versions_after.items()
+                         if name in versions_before and versions_before[name] != version]}
+    return {"new_count": len(added), "gone_count": len(gone),
+            "unchanged": sum((old & new).values()),
+            "new": [finding_brief(d) for d in sorted(added, key=Detection.sort_key)[:MAX_CHANGES_LISTED]],
+            "gone": [finding_brief(d) for d in sorted(gone, key=Detection.sort_key)[:MAX_CHANGES_LISTED]],
+            "by_feed": dict(sorted(by_feed.items())), "feeds": feeds}
+
+
+def _take(detections: Sequence[Detection], wanted: Counter[tuple[str, ...]]) -> list[Detection]:
+    left = Counter(wanted)
+    taken = []
+    for detection in detections:
+        key = finding_key(detection)
+        if left[key] > 0:
+            left[key] -= 1
+            taken.append(detection)
+    return taken
+
+
+def _feeds_of(detection: Detection) -> list[str]:
+    indicator = detection.indicator if isinstance(detection.indicator, dict) else {}
+    names = indicator.get("feeds") or ([indicator["feed"]] if indicator.get("feed") else [])
+    return [str(name) for name in names] if isinstance(names, list) else [str(names)]
+
+
+def _versions(feeds: Sequence[Any]) -> dict[str, str | None]:
+    """Feed name -> its version as case.json records it (upstream version, else sha256 prefix)."""
+    versions: dict[str, str | None] = {}
+    for feed in feeds:
+        if isinstance(feed, dict) and feed.get("name"):
+            version = feed.get("version") or (str(feed.get("sha256") or "")[:12] or None)
+            versions[str(feed["name"])] = str(version) if version else None
+    return versions
 
 
 def _incidents_before(case_dir: Path, gap: timedelta) -> dict[str, Any]:
     """The incidents the case held; a case written before incidents existed has them computed
     from its findings."""
     return read_incidents(case_dir) or build_incidents(read_detections(case_dir), gap)
+# -- many at once: a folder of acquisitions, a folder of cases -----------------------------------
+MAX_BATCH_DEPTH = 4
+MAX_BATCH_ENTRIES = 100_000
+
+
+def acquisitions_in(folder: Path) -> list[Path]:
+    """The acquisitions directly inside `folder` when it is not one itself and holds two or more;
+    else [] (then `folder` is opened, or refused, as one acquisition)."""
+    from spyglass.acquisitions import ACQUISITION_CLASSES, detect
+
+    if not folder.is_dir():
+        return []
+    try:
+        detect(folder)
+        return []
+    except SpyglassError:
+        pass
+    try:
+        children = sorted(folder.iterdir())[:MAX_BATCH_ENTRIES]
+    except OSError:
+        return []
+    found = [child for child in children if not child.name.startswith(".")
+             and any(_probes(cls, child) for cls in ACQUISITION_CLASSES.values())]
+    return found if len(found) >= 2 else []
+
+
+def _probes(cls: Any, path: Path) -> bool:
+    try:
+        return bool(cls.probe(path))
+    except (OSError, SpyglassError, ValueError):
+        return False
+
+
+def case_name(path: Path) -> str:
+    """A case folder's name for an acquisition: its file or folder name, made safe."""
+    from spyglass.case import SAFE_NAME
+
+    return SAFE_NAME.sub("_", path.name) or "acquisition"
+
+
+def cases_in(folder: Path) -> list[Path]:
+    """The case folders (holding case.json) under `folder`, sorted, not looking inside a case."""
+    found: list[Path] = []
+    stack = [(folder, 0)]
+    seen = 0
+    while stack:
+        current, depth = stack.pop()
+        if (current / "case.json").is_file():
+            found.append(current)
+            continue
+        if depth >= MAX_BATCH_DEPTH:
+            continue
+        try:
+            children = sorted((child for child in current.iterdir() if child.is_dir() and not child.is_symlink()
+                               and not child.name.startswith(".")), reverse=True)
+        except OSError:
+            continue
+        seen += len(children)
+        if seen > MAX_BATCH_ENTRIES:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return sorted(found)
+
+
+def recheck_in_processes(cases: Sequence[Path], arguments: Sequence[str], jobs: int) -> list[dict[str, Any]]:
+    """Re-check each case in a process of its own (`spyglass recheck CASE --json ARGUMENTS`),
+    at most `jobs` at a time; the summaries in the order of `cases`, whatever order they end in.
+    A process that fails gives {"case", "exit_status", "error"}."""
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(case_dir: Path) -> dict[str, Any]:
+        command = [sys.executable, "-m", "spyglass.cli", "recheck", str(case_dir), "--json", *arguments]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, errors="backslashreplace",
+                                  stdin=subprocess.DEVNULL, check=False)
+        except OSError as exc:
+            return {"case": str(case_dir), "exit_status": 2, "error": f"could not start: {exc.strerror or exc}"}
+        try:
+            summary = json.loads(done.stdout)
+        except ValueError:
+            summary = None
+        if not isinstance(summary, dict):
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            return {"case": str(case_dir), "exit_status": done.returncode or 2,
+                    "error": lines[-1].strip()[:500] if lines else f"ended with status {done.returncode}"}
+        summary.setdefault("exit_status", done.returncode)
+        summary.setdefault("case", str(case_dir))
+        return summary
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, cases))
+
+
+def worst_status(statuses: Sequence[int]) -> int:
+    """The exit status of many: 2 when any could not run, else 1 when any found something, else 0."""
+    return 2 if 2 in statuses or any(s not in (0, 1) for s in statuses) else (1 if 1 in statuses else 0)

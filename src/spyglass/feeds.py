@@ -5,18 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from spyglass.errors import SpyglassError
 from spyglass.indicators.index import IndicatorIndex
 
 
-def feeds_for_check(paths: list[Path] | None) -> tuple[list[Any], IndicatorIndex, list[dict[str, Any]], list[str]]:
-    """Feeds from `paths` when given, else the stored (updated) set, else the bundled snapshot.
-
-    Returns the feeds, their compiled index, what case.json records of each, and warnings
+def feeds_for_check(paths: list[Path] | None, *, with_default: bool = False, directory: Path | None = None,
+                    ) -> tuple[list[Any], IndicatorIndex, list[dict[str, Any]], list[str]]:
+    """The feeds of a check, their compiled index, what case.json records of each, and warnings
     (old feeds, skipped patterns) for the summary.
+
+    The feeds in use (the stored set after `spyglass iocs update`, else the bundled snapshot, with
+    the added feeds; `directory` is the storage folder, see indicators/store.py) are used when no
+    `paths` are given, and with `with_default` also beside the feeds at `paths` (the command line's
+    `--iocs`); otherwise the feeds at `paths` replace them (`--only-iocs`).
     """
+    from spyglass.indicators.loader import load_paths
     from spyglass.indicators.store import resolve_feeds, staleness_warning
 
-    feeds = resolve_feeds(paths)
+    if paths and with_default:
+        feeds = resolve_feeds(None, directory) + load_paths(paths)
+    elif paths:
+        feeds = load_paths(paths)
+    else:
+        feeds = resolve_feeds(None, directory)
     warnings: list[str] = []
     if not feeds:
         warnings.append("no indicator feeds are available: only heuristics ran")
@@ -30,3 +41,11 @@ def feeds_for_check(paths: list[Path] | None) -> tuple[list[Any], IndicatorIndex
             reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(feed.skip_reasons.items()))
             warnings.append(f"feed {feed.name}: {feed.skipped} entries not used ({reasons})")
     return feeds, IndicatorIndex(feeds), [feed.to_dict() for feed in feeds], warnings
+
+
+def feed_paths(iocs: tuple[Path, ...] | list[Path], only_iocs: tuple[Path, ...] | list[Path]) -> tuple[list[Path], bool]:
+    """The command line's `--iocs` (beside the feeds in use) and `--only-iocs` (instead of them)
+    as (paths, with_default). Both at once is refused: it would be unclear which was meant."""
+    if iocs and only_iocs:
+        raise SpyglassError("--iocs adds feeds to the ones in use and --only-iocs replaces them: give one of the two")
+    return (list(only_iocs), False) if only_iocs else (list(iocs), True)

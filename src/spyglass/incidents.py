@@ -142,6 +142,19 @@ def finding_id(detection: Detection) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:16]
 
 
+def finding_ids(detections: Iterable[Detection]) -> list[str]:
+    """The ids of `detections` in their order. Two findings with the same JSON say the same
+    thing; they keep apart by a suffix (`-2`, `-3`...)."""
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    for detection in detections:
+        identifier = finding_id(detection)
+        repeats = seen.get(identifier, 0)
+        seen[identifier] = repeats + 1
+        ids.append(f"{identifier}-{repeats + 1}" if repeats else identifier)
+    return ids
+
+
 def evidence_class(detection: Detection) -> str:
     if detection.kind != INDICATOR:
         return HEURISTIC
@@ -216,14 +229,8 @@ def build_incidents(detections: Iterable[Detection], gap: timedelta = DEFAULT_GA
         raise ValueError("the incident gap cannot be negative")
     timed: list[Finding] = []
     untimed = 0
-    seen: dict[str, int] = {}
-    for line, detection in enumerate(detections, start=1):
-        identifier = finding_id(detection)
-        # Two findings with the same JSON say the same thing; they keep apart by a suffix.
-        repeats = seen.get(identifier, 0)
-        seen[identifier] = repeats + 1
-        if repeats:
-            identifier = f"{identifier}-{repeats + 1}"
+    detections = list(detections)
+    for line, (identifier, detection) in enumerate(zip(finding_ids(detections), detections, strict=True), start=1):
         if detection.severity == CONTEXT:
             continue
         if detection.timestamp is None:

@@ -33,20 +33,64 @@ def test_iocs_list_env_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_iocs_match_found_and_not(tmp_path: Path) -> None:
-    code, out, _ = run("--iocs-dir", str(tmp_path), "match", "https://x.weather4free.com/a")
+    code, out, err = run("--iocs-dir", str(tmp_path), "match", "https://x.weather4free.com/a")
     assert code == 1
     assert out == ("high: domain 'x.weather4free.com' matches domain 'weather4free.com' (url host subdomain)"
                    " - Pegasus [pegasus]\n")
-    code, out, _ = run("--iocs-dir", str(tmp_path), "match", "example.org")
+    assert err == "Taken as url: it has a scheme (://) (give --type to say what it is)\n"
+    code, out, err = run("--iocs-dir", str(tmp_path), "match", "example.org")
     assert (code, out) == (0, "No indicator matches domain 'example.org'\n")
+    assert err == ("Taken as domain: a dotted name (an app identifier such as com.example.app needs --type app_id) "
+                   "(give --type to say what it is)\n")
 
 
 def test_iocs_match_given_feeds(tmp_path: Path) -> None:
+    # --iocs is used beside the feeds in use (the bundled ones here), --only-iocs instead of them
     feed = tmp_path / "mine.stix2"
     feed.write_text(json.dumps(related_bundle(["[process:name = 'evild']"], "Mine")))
-    code, out, _ = run("match", "--iocs", str(feed), "--type", "process", "evild")
-    assert code == 1
+    code, out, err = run("--iocs-dir", str(tmp_path / "store"), "match", "--iocs", str(feed), "--type", "process",
+                         "evild")
+    assert (code, err) == (1, "")
     assert out == "critical: process 'evild' matches process 'evild' (exact) - Mine [mine]\n"
+    code, out, _ = run("--iocs-dir", str(tmp_path / "store"), "match", "--iocs", str(feed), "free247downloads.com")
+    assert code == 1 and out.endswith("- Pegasus [pegasus]\n")
+    code, out, _ = run("--iocs-dir", str(tmp_path / "store"), "match", "--only-iocs", str(feed),
+                       "free247downloads.com")
+    assert (code, out) == (0, "No indicator matches domain 'free247downloads.com'\n")
+
+
+@pytest.mark.parametrize(("defanged", "kind", "plain"), [
+    ("hxxp://evil[.]com", "url", "http://evil.com"), ("evil[.]com", "domain", "evil.com"),
+    ("1.2.3[.]4", "ip", "1.2.3.4"), ("hxxps[://]free247downloads(.)com/x", "url", "https://free247downloads.com/x"),
+    ("spy[@]evil[dot]com", "email", "spy@evil.com"),
+])
+def test_iocs_match_refangs(tmp_path: Path, defanged: str, kind: str, plain: str) -> None:
+    feed = tmp_path / "mine.stix2"
+    feed.write_text(json.dumps(related_bundle(["[domain-name:value = 'evil.com']", "[ipv4-addr:value = '1.2.3.4']",
+                                               "[email-addr:value = 'spy@evil.com']"], "Mine")))
+    code, out, err = run("match", "--only-iocs", str(feed), defanged)
+    assert err.startswith(f"Refanged {defanged!r} to {plain!r}\nTaken as {kind}: ")
+    if "free247" in plain:
+        assert (code, out) == (0, f"No indicator matches url {plain!r}\n")
+    else:
+        assert code == 1 and out.endswith("- Mine [mine]\n")
+
+
+def test_iocs_remove(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    listing = tmp_path / "watch_domains.txt"
+    listing.write_text("watch.example.org\n")
+    assert run("--iocs-dir", str(store), "add", str(listing))[0] == 0
+    assert (store / "added" / "watch_domains.txt").exists()
+    code, out, _ = run("--iocs-dir", str(store), "remove", "watch_domains")
+    assert (code, out) == (0, "Removed watch_domains\n")
+    assert not (store / "added" / "watch_domains.txt").exists()
+    _, out, _ = run("--iocs-dir", str(store), "list")
+    assert "watch_domains" not in out and "17 feeds" in out
+    code, _, err = run("--iocs-dir", str(store), "remove", "watch_domains")
+    assert (code, err) == (2, "error: no added feed is named watch_domains (added: none)\n")
+    code, _, err = run("--iocs-dir", str(store), "remove", "pegasus")
+    assert code == 2 and err.startswith("error: pegasus is not an added feed but one of the bundled")
 
 
 def test_iocs_add_then_list(tmp_path: Path) -> None:

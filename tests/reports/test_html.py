@@ -81,11 +81,13 @@ def make_case(folder: Path, case: dict[str, Any], detections: list[Detection] | 
 def test_render_html_indicators(tmp_path: Path) -> None:
     page = render_html(make_case(tmp_path / "out", CASE, [sms_link(), process_match()]))
     assert page.startswith("<!DOCTYPE html>")
-    assert '<section class="verdict danger" id="verdict"><h2>Traces of known spyware were found</h2>' in page
-    assert "<p>spyglass found 2 traces on this phone that match" in page
+    # A process that ran (datausage) joined to a link: execution traces, the red verdict.
+    assert ('<section class="verdict danger" id="verdict"><h2>Traces of known spyware were found (Pegasus): '
+            "one sign that it ran on this phone, to be confirmed</h2>") in page
+    assert "<p>The phone&#x27;s records hold one trace of Pegasus running or installed" in page
     assert "The traces found belong to: <strong>Pegasus</strong>." in page
-    assert "<p>Findings: 2 (1 critical, 1 high).</p>" in page
-    assert "<p class=\"muted\">spyglass: 2 indicator matches (Pegasus)</p>" in page
+    assert "<p>Findings: 2 (1 critical, 1 high): 2 known spyware traces, 0 suspicious signs.</p>" in page
+    assert '<p class="muted">Strength of the evidence: execution traces.</p>' in page
     # Most severe first: the process (critical) before the SMS link (high).
     assert page.index("Pegasus process bh") < page.index("SMS link to a Pegasus domain")
     assert ('<h3><span class="badge critical">critical</span>Known spyware trace: Pegasus process bh</h3>'
@@ -99,15 +101,19 @@ def test_render_html_indicators(tmp_path: Path) -> None:
     assert "A message contained a link to a server known to deliver spyware." in page
     assert "<details><summary>Record details</summary>" in page
     assert "&quot;handle&quot;: &quot;+15550100000&quot;" in page
-    assert "<dt>Phone</dt><dd>Amal&#x27;s iPhone \u2014 iPhone14,2</dd>" in page
+    # The model as its owner knows it; the identifier beside it for an expert.
+    assert "<dt>Phone</dt><dd>Amal&#x27;s iPhone \u2014 iPhone 13 Pro</dd><dt>Model identifier</dt><dd>iPhone14,2</dd>" in page
+    assert "<title>Spyware check report \u2014 Amal&#x27;s iPhone \u2014 iPhone 13 Pro</title>" in page
     assert "<dt>System</dt><dd>iOS 16.5 (build 20F66)</dd>" in page
     assert "<dt>Backup or copy made</dt><dd>2024-04-30 20:00:00 UTC</dd>" in page
     assert "<dt>Encrypted</dt><dd>yes</dd>" in page
-    assert f"<td>Pegasus (Amnesty)</td><td>2024-04</td><td>2024-04-20</td><td>1500</td><td>{'cd' * 32}</td>" in page
-    assert ('<td>sms</td><td>SMS and iMessage</td><td class="status-ok">ok</td><td>12</td>'
-            '<td>HomeDomain/Library/SMS/sms.db</td><td></td>') in page
+    # Dates and counts are kept on one line; fingerprints may break anywhere.
+    assert (f'<td>Pegasus (Amnesty)</td><td>2024-04</td><td class="when">2024-04-20</td><td class="num">1500</td>'
+            f'<td class="hash">{"cd" * 32}</td>') in page
+    assert ('<td>sms</td><td>SMS and iMessage</td><td class="status-ok">ok</td><td class="num">12</td>'
+            '<td class="path">HomeDomain/Library/SMS/sms.db</td><td></td>') in page
     assert '<td class="status-not-present">not present</td>' in page
-    assert f"<td>Manifest.db</td><td>{'ab' * 32}</td><td>123</td>" in page
+    assert f'<td>Manifest.db</td><td class="hash">{"ab" * 32}</td><td class="num">123</td>' in page
     assert "<li>Manifest lists 3 files that are missing</li>" in page
     assert "help@accessnow.org" in page and "Do not reset, restore or update the phone" in page
 
@@ -124,22 +130,30 @@ def test_render_html_hostile_evidence_escaped(tmp_path: Path) -> None:
     assert "&quot;onmouseover=alert(1) x=&quot;&lt;U+202E&gt;gnp.exe &lt;img src=x onerror=alert(2)&gt;" in page
     assert "&lt;/title&gt;&lt;script&gt;alert(3)&lt;/script&gt;" in page
     assert "&lt;b onclick=alert(4)&gt;" in page
-    for forbidden in ("<script", '"onmouseover', "<img", "<b onclick", "\u202e", "href=",
-                      "<a ", "<link", "@import", "url("):
+    for forbidden in ("<script", '"onmouseover', "<img", "<b onclick", "\u202e", "<link", "@import", "url("):
         assert forbidden not in page
+    # The only links are the report's own, to its own sections: never one made from evidence.
+    assert set(re.findall(r"href=\"([^\"]*)\"", page)) <= {"#analyst", "#finding-1", "#incident-1"}
+    assert page.count("href=") == len(re.findall(r"href=\"#(?:analyst|finding-\d+|incident-\d+)\"", page))
     # Nothing in the document may load anything: the only tags are the report's own.
     tags = set(re.findall(r"<([a-zA-Z0-9]+)", page))
-    assert tags <= {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3",
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3", "h4",
                     "p", "section", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr",
-                    "th", "td", "br", "article", "span", "strong", "details", "summary", "pre", "footer"}
+                    "th", "td", "br", "article", "span", "strong", "details", "summary", "pre", "footer",
+                    "a", "div", "fieldset", "legend", "label", "input", "svg", "rect", "line", "circle", "text"}
     assert "default-src 'none'; style-src 'unsafe-inline'" in page
 
 
 def test_render_html_no_findings(tmp_path: Path) -> None:
     case = dict(CASE, findings={"total": 0, "by_severity": {}, "by_kind": {}}, verdict="No findings")
     page = render_html(make_case(tmp_path / "out", case, []))
-    assert ('<section class="verdict clean" id="verdict"><h2>No known traces found \u2014 this does not '
-            "prove the phone is clean</h2>") in page
+    assert ('<section class="verdict clean" id="verdict"><h2>No known traces of spyware found \u2014 this does '
+            "not prove the phone is clean</h2>") in page
+    # What was and was not checked, said with the all-clear.
+    assert ("<p>spyglass read 1 kind of records and compared them with 1500 known spyware traces from 1 list; "
+            "1 other kind was not in this acquisition (apps or features the phone does not use or does not "
+            "copy).</p>") in page
+    assert 'id="overview"' not in page and 'id="analyst"' not in page
     assert '<section id="findings"><h2>Findings, most serious first</h2>\n<p>None.</p></section>' in page
     assert "<article" not in page
     assert "Keep the phone&#x27;s system and apps up to date" in page
@@ -147,8 +161,9 @@ def test_render_html_no_findings(tmp_path: Path) -> None:
 
 def test_render_html_suspicious_only(tmp_path: Path) -> None:
     page = render_html(make_case(tmp_path / "out", CASE, [odd_path()]))
-    assert '<section class="verdict warning" id="verdict"><h2>Suspicious signs worth a closer look</h2>' in page
-    assert "but it found 1 sign that spyware has shown before" in page
+    assert ('<section class="verdict warning" id="verdict"><h2>No known spyware matched, but 1 suspicious sign '
+            "deserves an expert&#x27;s look</h2>") in page
+    assert "spyglass found patterns that spyware has shown before" in page
     assert ('<h3><span class="badge medium">medium</span>Suspicious sign: Process ran from a temporary '
             "folder</h3>") in page
     assert "<dt>When</dt><dd>time unknown</dd>" in page
@@ -166,7 +181,7 @@ def test_render_html_missing_keys(tmp_path: Path) -> None:
             in page)
 
     assert "<li>No lists of known spyware traces were used: only general checks" in page
-    assert '<td class="status-error">error</td><td></td><td></td><td>database is locked</td>' in page
+    assert '<td class="status-error">error</td><td class="num"></td><td class="path"></td><td>database is locked</td>' in page
     assert 'id="inputs"' not in page and 'id="warnings"' not in page
 
 

@@ -67,9 +67,17 @@ def test_report_in_a_real_browser(tmp_path: Path) -> None:
 
 def test_report_screenshots_and_print(tmp_path: Path) -> None:
     report = hostile_case(tmp_path / "case")
-    for width in (1280, 390):
+    import html
+
+    # A window is never narrower than 500 px in headless chromium: the phone width is shown in a
+    # frame of 390 px (the report unchanged inside it, under its own CSP).
+    phone = report.with_name("phone.html")
+    phone.write_text('<!DOCTYPE html><html><body style="margin:0"><iframe width="390" height="2400" '
+                     f'style="border:0" srcdoc="{html.escape(report.read_text(encoding="utf-8"), quote=True)}">'
+                     "</iframe></body></html>", encoding="utf-8")
+    for width, page, window in ((1280, report, 1280), (390, phone, 500)):
         shot = tmp_path / f"report-{width}.png"
-        done = browser(f"--screenshot={shot}", f"--window-size={width},2400", report.as_uri(),
+        done = browser(f"--screenshot={shot}", f"--window-size={window},2400", page.as_uri(),
                        profile=tmp_path / f"profile-{width}")
         assert done.returncode == 0 and shot.stat().st_size > 10_000, done.stderr[-2000:]
     pdf = tmp_path / "report.pdf"
@@ -78,3 +86,64 @@ def test_report_screenshots_and_print(tmp_path: Path) -> None:
     # The printout holds the evidence inside the (closed) record details, not only the summaries.
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "+15550100000" in "".join(text.split())   # the sender, shown only in the record details
+
+
+# Measured by a probe page that holds the report, unchanged and under its own CSP (which forbids
+# scripts), in an iframe as wide as a phone; the probe's script measures the frame from outside.
+# (Headless chromium does not make a window narrower than 500 px, a frame it does.)
+PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="report" width="{width}" height="2400" style="border:0" srcdoc="{report}"></iframe>
+<pre id="probe"></pre><script>
+const frame = document.getElementById('report');
+function measure() {{
+  const doc = frame.contentDocument, win = frame.contentWindow;
+  const lines = (cell) => {{ const range = doc.createRange(); range.selectNodeContents(cell);
+    return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size; }};
+  const visible = () => [...doc.querySelectorAll('table.analyst tbody tr')]
+    .filter(row => win.getComputedStyle(row).display !== 'none').length;
+  const result = {{width: win.innerWidth, scroll: doc.documentElement.scrollWidth, body: doc.body.scrollWidth,
+    when: Math.max(...[...doc.querySelectorAll('td.when, span.when')].map(lines)),
+    num: Math.max(...[...doc.querySelectorAll('td.num')].map(lines)),
+    when_cells: doc.querySelectorAll('td.when, span.when').length, rows: visible(),
+    narrowest: Math.min(...[...doc.querySelectorAll('td')].filter(c => c.offsetParent && !c.closest('.scroll table.analyst'))
+      .map(c => Math.round(c.getBoundingClientRect().width))),
+    ran: doc.title === 'pwned' ? 1 : 0}};
+  const box = [...doc.querySelectorAll('.filters label')].find(l => l.textContent.trim() === 'sms');
+  box.querySelector('input').checked = false;
+  result.rows_without_sms = visible();
+  document.getElementById('probe').textContent = 'PROBE' + JSON.stringify(result) + 'PROBE';
+}}
+if (frame.contentDocument && frame.contentDocument.readyState === 'complete' && frame.contentDocument.body
+    && frame.contentDocument.body.childElementCount) measure(); else frame.onload = measure;
+</script></body></html>"""
+
+
+def measure(report: Path, width: int, profile: Path) -> dict[str, int]:
+    import html
+    import json
+    import re
+
+    probe = report.with_name("probe.html")
+    probe.write_text(PROBE.format(width=width, report=html.escape(report.read_text(encoding="utf-8"), quote=True)),
+                     encoding="utf-8")
+    dom = browser("--dump-dom", "--virtual-time-budget=5000", probe.as_uri(), profile=profile)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    found = re.search(r"PROBE(\{.*?\})PROBE", dom.stdout)
+    assert found, dom.stdout[-2000:]
+    return json.loads(found.group(1))
+
+
+def test_report_layout_at_phone_width(tmp_path: Path) -> None:
+    report = hostile_case(tmp_path / "case")
+    result = measure(report, 390, tmp_path / "profile")
+    assert result["width"] == 390
+    # Nothing makes the page wider than the phone: wide tables scroll inside their own box.
+    assert result["scroll"] <= 390 and result["body"] <= 390
+    # Every timestamp and every count stays on one line (was split mid-digit in the feed table).
+    assert result["when_cells"] >= 5
+    assert (result["when"], result["num"]) == (1, 1)
+    # And no column of the owner's tables is squeezed to a sliver.
+    assert result["narrowest"] >= 40
+    # The analyst's filters work without a script of the report's: unticking "sms" hides its row.
+    assert (result["rows"], result["rows_without_sms"]) == (2, 1)
+    assert result["ran"] == 0      # the script planted in the SMS did not run in the frame either

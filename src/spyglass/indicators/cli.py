@@ -1,4 +1,4 @@
-"""`spyglass iocs ...`: list, update, add and try out indicator feeds.
+"""`spyglass iocs ...`: list, update, add, remove and try out indicator feeds.
 
 The group is attached to the main command by `main.add_command(iocs)`. Errors end with a
 message on stderr and exit status 2; `iocs match` exits 1 when the value matches.
@@ -7,7 +7,10 @@ message on stderr and exit status 2; `iocs match` exits 1 when the value matches
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +21,7 @@ import click
 from spyglass.errors import SpyglassError
 from spyglass.indicators.feed_index import DEFAULT_INDEX_URL
 from spyglass.indicators.index import IndicatorIndex
+from spyglass.indicators.manifest import MANIFEST, read_manifest
 from spyglass.indicators.model import LoadedFeed
 from spyglass.indicators.normalize import NORMALIZERS, looks_like_ip, normalize
 from spyglass.indicators.store import (
@@ -57,14 +61,14 @@ def _directory() -> Path | None:
               help=f"Where downloaded and added feeds are kept (default: ${ENV_IOCS_DIR} or the user data folder).")
 @click.pass_context
 def iocs(context: click.Context, iocs_dir: Path | None) -> None:
-    """Indicator of compromise feeds: list, update, add, match."""
+    """Indicator of compromise feeds: list, update, add, remove, match."""
     context.meta[DIR_KEY] = iocs_dir
 
 
 @iocs.command(name="list")
 @_errors_exit_2
 def list_command() -> None:
-    """The feeds a check uses when given no --iocs."""
+    """The feeds in use: what a check reads (and what its --iocs are added to)."""
     directory = _directory()
     folder = current_set(directory)
     feeds = resolve_feeds(None, directory)
@@ -113,19 +117,60 @@ def add(file: Path, indicator_type: str | None, name: str | None) -> None:
 
 
 @iocs.command()
+@click.argument("name")
+@_errors_exit_2
+def remove(name: str) -> None:
+    """Stop using a feed kept with `spyglass iocs add` (its copy is deleted)."""
+    directory = _directory()
+    folder = iocs_dir(directory) / "added"
+    entries = read_manifest(folder) if (folder / MANIFEST).is_file() else []
+    kept = [entry for entry in entries if entry.get("name") != name]
+    if len(kept) == len(entries):
+        in_use = {feed.name for feed in resolve_feeds(None, directory)}
+        added = ", ".join(sorted(str(entry.get("name")) for entry in entries)) or "none"
+        if name in in_use:
+            raise SpyglassError(f"{name} is not an added feed but one of the bundled or downloaded ones, which "
+                                f"`spyglass iocs update` replaces; only feeds added with `iocs add` can be "
+                                f"removed (added: {added})")
+        raise SpyglassError(f"no added feed is named {name} (added: {added})")
+    staged = folder / f".{MANIFEST}.{secrets.token_hex(4)}"
+    staged.write_text(json.dumps({"feeds": kept}, indent=1) + "\n", encoding="utf-8")
+    os.replace(staged, folder / MANIFEST)     # the feed is out of use before its file goes
+    for entry in entries:
+        relative = entry.get("path")
+        if entry.get("name") == name and isinstance(relative, str) and "/" not in relative and "\\" not in relative \
+                and not any(other.get("path") == relative for other in kept):
+            (folder / relative).unlink(missing_ok=True)
+    click.echo(f"Removed {name}")
+
+
+@iocs.command()
 @click.argument("value")
 @click.option("--type", "observable_type", type=click.Choice(sorted(NORMALIZERS)), default=None,
-              help="What VALUE is (default: guessed).")
+              help="What VALUE is (default: guessed, and the guess is said).")
 @click.option("--iocs", "iocs_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Match against these feed files or folders instead of the feeds in use.")
+              help="Feed file or folder used beside the feeds in use (repeatable).")
+@click.option("--only-iocs", "only_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Feed file or folder used instead of the feeds in use (repeatable).")
 @_errors_exit_2
-def match(value: str, observable_type: str | None, iocs_paths: tuple[Path, ...]) -> None:
-    """Check one value (a domain, URL, process name, path, hash...) against the feeds."""
-    kind = observable_type or guess_type(value)
-    index = IndicatorIndex(resolve_feeds(list(iocs_paths) or None, _directory()))
-    matches = index.match(Observable(kind, value))
+def match(value: str, observable_type: str | None, iocs_paths: tuple[Path, ...], only_paths: tuple[Path, ...]) -> None:
+    """Check one value (a domain, URL, process name, path, hash...) against the feeds. A defanged
+    value (hxxp://evil[.]com, 1.2.3[.]4) is refanged first."""
+    from spyglass.feeds import feed_paths, feeds_for_check
+
+    paths, with_default = feed_paths(iocs_paths, only_paths)
+    plain = refang(value)
+    if plain != value:
+        click.echo(f"Refanged {value!r} to {plain!r}", err=True)
+    if observable_type is None:
+        kind, reason = guess(plain)
+        click.echo(f"Taken as {kind}: {reason} (give --type to say what it is)", err=True)
+    else:
+        kind = observable_type
+    feeds = feeds_for_check(paths or None, with_default=with_default, directory=_directory())[0]
+    matches = IndicatorIndex(feeds).match(Observable(kind, plain))
     if not matches:
-        click.echo(f"No indicator matches {kind} {value!r}")
+        click.echo(f"No indicator matches {kind} {plain!r}")
         return
     for found in matches:
         indicator = found.indicator
@@ -135,24 +180,48 @@ def match(value: str, observable_type: str | None, iocs_paths: tuple[Path, ...])
     sys.exit(1)
 
 
+# Defanging as threat reports write it: brackets or parentheses around the dots, the @ and the
+# colon, "dot"/"at" in words, hxxp/fxp for the scheme.
+_DEFANGED = [(re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}", re.IGNORECASE), "."),
+             (re.compile(r"\[\s*(?:@|at)\s*\]|\(\s*(?:@|at)\s*\)", re.IGNORECASE), "@"),
+             (re.compile(r"\[\s*:\s*\]"), ":"),
+             (re.compile(r"\[\s*(:?//)\s*\]"), r"\1"),
+             (re.compile(r"^h(?:xx|\*\*|XX)p(s?)(?=:|\[)", re.IGNORECASE), r"http\1"),
+             (re.compile(r"^fxp(s?)(?=:|\[)", re.IGNORECASE), r"ftp\1")]
+
+
+def refang(value: str) -> str:
+    """`hxxp://evil[.]com` -> `http://evil.com`, `1.2.3[.]4` -> `1.2.3.4`; other text unchanged."""
+    text = value.strip()
+    for pattern, replacement in _DEFANGED:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def guess_type(value: str) -> str:
     """What a value typed on the command line most likely is."""
+    return guess(value)[0]
+
+
+def guess(value: str) -> tuple[str, str]:
+    """What a value most likely is, and why, in words."""
     text = value.strip()
     if "://" in text:
-        return "url"
+        return "url", "it has a scheme (://)"
     if looks_like_ip(text) and normalize("ip", text):
-        return "ip"
+        return "ip", "it is an IP address"
     if "@" in text:
-        return "email"
+        return "email", "it has an @"
     if text.startswith(("/", "~/")):
-        return "file_path"
+        return "file_path", "it starts with /"
     if _HEX.match(text) and len(text) in (32, 40, 64):
-        return {32: "md5", 40: "sha1", 64: "sha256"}[len(text)]
+        kind = {32: "md5", 40: "sha1", 64: "sha256"}[len(text)]
+        return kind, f"{len(text)} hexadecimal digits"
     if text.startswith("+") and normalize("phone", text):
-        return "phone"
+        return "phone", "it starts with + and holds a phone number"
     if "." in text and " " not in text and normalize("domain", text):
-        return "domain"
-    return "process"
+        return "domain", "a dotted name (an app identifier such as com.example.app needs --type app_id)"
+    return "process", "none of the other kinds fits"
 
 
 def _echo_feed(feed: LoadedFeed, note: str = "") -> None:

@@ -1,4 +1,7 @@
-"""Reports rendered from a case folder alone: terminal summary, HTML, STIX 2.1 sightings."""
+"""Reports rendered from a case folder alone: terminal summary, HTML, STIX 2.1 sightings.
+
+Shared here: the wording of an incomplete check, the helplines, and the redirect chains between
+two known spyware domains that both the summary and the HTML report name."""
 
 from __future__ import annotations
 
@@ -42,3 +45,64 @@ def helplines() -> list[str]:
 
     local = os.environ.get(LOCAL_HELPLINE, "").strip()[:300]
     return ([local] if local else []) + list(HELPLINES)
+
+
+# -- redirect chains between two known spyware domains ----------------------------------------
+REDIRECT_MODULES = ("safari_history",)      # visits that name the visit they redirected from or to
+MAX_CHAINS = 200
+
+
+def redirect_chains(detections: list[Any]) -> list[dict[str, Any]]:
+    """Redirects from one page to another where both hosts are known spyware domains (as the
+    indicator findings of this case name them): a page of one server sending the phone on to
+    another, as exploit chains do. Safari's history names, for each visit, the visit it was
+    redirected from and to (safari_history's redirect_source_url / redirect_destination_url).
+    Each chain once, in time order: {"from", "to", "from_malware", "to_malware", "at", "module",
+    "detection"} where "detection" is the finding of the page the chain was read from."""
+    from spyglass.detections import INDICATOR
+    from spyglass.extract import url_host
+
+    known: dict[str, str] = {}
+    for detection in detections:
+        indicator = detection.indicator if isinstance(detection.indicator, dict) else {}
+        if detection.kind == INDICATOR and indicator.get("type") in ("domain", "url") and indicator.get("value"):
+            value = str(indicator["value"]).lower()
+            host = url_host(value) if indicator.get("type") == "url" else value
+            if host:
+                known.setdefault(host, str(indicator.get("malware") or "known spyware"))
+
+    def malware_of(url: Any) -> str | None:
+        host = url_host(url) if isinstance(url, str) else None
+        if not host:
+            return None
+        for domain, malware in known.items():
+            if host == domain or host.endswith("." + domain):
+                return malware
+        return None
+
+    chains: dict[tuple[str, str], dict[str, Any]] = {}
+    for detection in detections:
+        if detection.kind != INDICATOR or detection.module not in REDIRECT_MODULES:
+            continue
+        fields = detection.record.fields if isinstance(detection.record.fields, dict) else {}
+        url = fields.get("url")
+        if not isinstance(url, str):
+            continue
+        for source, target in ((fields.get("redirect_source_url"), url), (url, fields.get("redirect_destination_url"))):
+            if not isinstance(source, str) or not isinstance(target, str) or (source, target) in chains:
+                continue
+            if url_host(source) == url_host(target):
+                continue
+            first, second = malware_of(source), malware_of(target)
+            if first and second and len(chains) < MAX_CHAINS:
+                chains[(source, target)] = {"from": source, "to": target, "from_malware": first,
+                                            "to_malware": second, "at": detection.timestamp,
+                                            "module": detection.module, "detection": detection}
+    return sorted(chains.values(), key=lambda chain: (chain["at"] is None, chain["at"] or 0, chain["from"]))
+
+
+def chain_text(chain: dict[str, Any]) -> str:
+    """One sentence naming both ends of a redirect chain."""
+    both = (f"both known {chain['from_malware']} domains" if chain["from_malware"] == chain["to_malware"]
+            else f"known {chain['from_malware']} and {chain['to_malware']} domains")
+    return f"Redirected from {chain['from']} to {chain['to']}: {both}"

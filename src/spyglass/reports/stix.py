@@ -23,6 +23,14 @@ No evidence beyond the matched values and the module names leaves the case: no d
 identifiers, no record contents.
 Source: STIX 2.1 specification (OASIS, 2021): 2.9 identifiers, 4.7 indicator, 4.14 observed-data,
 5.2 sighting, 6 cyber-observable objects; checked with the OASIS stix2 and stix2-validator libraries.
+
+Leads (`write_leads`, OUT/leads.stix2): the values spyglass/context.py found near incidents that no
+feed lists, as candidate indicators. STIX 2.1 has no status for an unconfirmed indicator, and
+custom properties (`x_...`) are refused by strict readers, so a candidate is said with the
+specification's own properties: `indicator_types` ["unknown"] (indicator-type-ov, 10.13),
+`labels` ["candidate"] and a low `confidence` (15: "Low" on the None/Low/Med/High scale of
+appendix A), the reason it was listed in its description, and one `note` (4.12) over all of them
+saying that they are candidates for review, not findings.
 """
 
 from __future__ import annotations
@@ -319,3 +327,75 @@ def _stix_time(value: Any) -> str | None:
     except ValueError:
         return None
     return f"{(iso_utc(moment) or '')[:19]}.{moment.microsecond // 1000:03d}Z"
+
+
+# -- leads: candidate indicators ------------------------------------------------------------------
+LEAD_CONFIDENCE = 15    # STIX 2.1 appendix A: 1-29 is "Low" on the None/Low/Med/High scale
+LEAD_LABEL = "candidate"
+LEADS_NOTE = ("spyglass lists these values as leads: they were seen on the phone close in time to an incident's "
+              "findings, and no feed used in the check lists them. They are candidates for new indicators, to "
+              "be reviewed by a person or a lab before any use; they are not findings, and nothing shows that "
+              "they are malicious.")
+
+
+def write_leads(case_dir: Path, out: Path | None = None) -> tuple[Path, int]:
+    """Write the leads of `case_dir` (incidents.json) as a STIX 2.1 bundle of candidate indicators
+    to `out` (default: case_dir/leads.stix2); the path and the number of indicators written."""
+    from spyglass.context import case_leads
+
+    target = out if out is not None else case_dir / "leads.stix2"
+    bundle = leads_bundle(read_case(case_dir), case_leads(case_dir))
+    target.write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", encoding="utf-8",
+                      errors="backslashreplace")
+    return target, sum(1 for item in bundle["objects"] if item["type"] == "indicator")
+
+
+def leads_bundle(case: dict[str, Any], leads: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Leads as candidate indicators: one `indicator` per distinct value (indicator_types
+    ["unknown"], labels ["candidate"], a low `confidence`, the reason in its description), and one
+    `note` over all of them saying that they are candidates, not findings. Only properties of the
+    STIX 2.1 specification: the bundle parses with custom content refused."""
+    made_at = _stix_time(case.get("finished_at") or case.get("started_at")) or IDENTITY_CREATED
+    case_key = acquisition_key(case)
+    indicators: dict[str, dict[str, Any]] = {}
+    for lead in leads:
+        kind, value = lead.get("type"), lead.get("value")
+        if not isinstance(kind, str) or not isinstance(value, str) or not value:
+            continue
+        pattern = stix_pattern(kind, value)
+        if pattern is None:
+            continue
+        identifier = f"indicator--{_stable_uuid(f'lead:{case_key}:{pattern}')}"
+        seen = f"{lead.get('why') or 'seen'} (incident {lead.get('incident')}: {lead.get('headline') or ''})"
+        if identifier in indicators:
+            known = indicators[identifier]
+            if seen not in known["description"] and len(known["description"]) < 4000:
+                known["description"] += f"; {seen}"
+            continue
+        indicators[identifier] = {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": identifier,
+            "created": made_at,
+            "modified": made_at,
+            "created_by_ref": IDENTITY_ID,
+            "name": f"Candidate {kind}: {value}"[:1000],
+            "description": f"Candidate indicator, not a finding: {seen}",
+            "indicator_types": ["unknown"],
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "pattern_version": "2.1",
+            "valid_from": made_at,
+            "confidence": LEAD_CONFIDENCE,
+            "labels": [LEAD_LABEL],
+        }
+    objects: list[dict[str, Any]] = [_identity()]
+    objects += [indicators[key] for key in sorted(indicators)]
+    if indicators:
+        objects.append({"type": "note", "spec_version": "2.1",
+                        "id": f"note--{_stable_uuid(f'leads-note:{case_key}')}",
+                        "created": made_at, "modified": made_at, "created_by_ref": IDENTITY_ID,
+                        "abstract": "Candidate indicators for review, not findings", "content": LEADS_NOTE,
+                        "object_refs": sorted(indicators), "labels": [LEAD_LABEL]})
+    ids = "\n".join(item["id"] for item in objects)
+    return {"type": "bundle", "id": f"bundle--{_stable_uuid(f'leads:{case_key}:{ids}')}", "objects": objects}

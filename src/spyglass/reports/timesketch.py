@@ -1,5 +1,8 @@
 """Timesketch timeline of a case: OUT/timeline.jsonl, one JSON object per event.
 
+Its time table (`record_times`, RECORD_TIMES) and tags (`finding_fields`) also make the rows of
+OUT/timeline.csv, which the case writer keeps sorted as it writes a case (spyglass/case.py).
+
 Rendered from the case folder alone (records/MODULE.jsonl, detections.jsonl), streamed: a case of
 millions of records is written in bounded memory, module by module (file name order), each in the
 order its records were written. Rows are not sorted: Timesketch orders them itself.
@@ -39,7 +42,7 @@ from typing import IO, Any
 from spyglass.case import MAX_TIMELINE_MESSAGE, dumps, read_detections
 from spyglass.detections import INDICATOR, SEVERITY_RANK, Detection
 from spyglass.errors import SpyglassError
-from spyglass.records import Record, iso_utc, parse_iso
+from spyglass.records import Record, iso_utc
 
 FILE_TIMES = (("modified", "file modified"), ("status_changed", "file status changed"),
               ("changed", "file status changed"), ("created", "file created"), ("born", "file created"),
@@ -128,8 +131,11 @@ def record_times(record: Record) -> list[tuple[datetime, str]]:
     found: list[tuple[datetime, str]] = []
     if record.timestamp is not None:
         found.append((record.timestamp.astimezone(UTC), record.timestamp_desc or "time recorded"))
-    fields = record.fields if isinstance(record.fields, dict) else {}
-    for name, description in RECORD_TIMES.get(record.module, ()):
+    table = RECORD_TIMES.get(record.module)
+    if not table or not isinstance(record.fields, dict):
+        return found
+    fields = record.fields
+    for name, description in table:
         moment = _moment(fields.get(name))
         if moment is not None and (moment, description) not in found:
             found.append((moment, description))
@@ -222,7 +228,15 @@ def _moment(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return parse_iso(value).astimezone(UTC)
+        moment = datetime.fromisoformat(value)    # Python 3.11 reads a trailing Z
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    if moment.tzinfo is UTC:
+        return moment
+    try:
+        return moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
 
