@@ -20,7 +20,7 @@ def feeds_for_check(paths: list[Path] | None, *, with_default: bool = False, dir
     `--iocs`); otherwise the feeds at `paths` replace them (`--only-iocs`).
     """
     from spyglass.indicators.loader import load_paths
-    from spyglass.indicators.store import resolve_feeds, staleness_warning
+    from spyglass.indicators.store import given_feed_age_warnings, resolve_feeds, staleness_warning
 
     if paths and with_default:
         feeds = resolve_feeds(None, directory) + load_paths(paths)
@@ -34,6 +34,7 @@ def feeds_for_check(paths: list[Path] | None, *, with_default: bool = False, dir
     stale = staleness_warning(feeds)
     if stale:
         warnings.append(stale)
+    warnings.extend(given_feed_age_warnings(feeds))
     for feed in feeds:
         # Skips in the bundled and stored feeds are known and listed by `iocs list`; a feed the
         # user named is worth a word in every summary.

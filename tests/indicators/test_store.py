@@ -19,7 +19,15 @@ from spyglass.indicators import (
     store,
 )
 from spyglass.indicators.manifest import load_manifest
-from spyglass.indicators.store import add_feed, current_set, download, iocs_dir, stored_feeds, update_feeds
+from spyglass.indicators.store import (
+    add_feed,
+    current_set,
+    download,
+    given_feed_age_warnings,
+    iocs_dir,
+    stored_feeds,
+    update_feeds,
+)
 from spyglass.records import Observable
 from tests.indicators.feed_server import FeedServer, feed_server
 from tests.indicators.stix_bundles import related_bundle
@@ -270,6 +278,17 @@ def test_staleness_warning() -> None:
     assert staleness_warning([feed_dated("2026-06-21"), feed_dated("2026-11-27", "added")], today) is not None
     assert staleness_warning([feed_dated(None), feed_dated("garbage")], today) is None
     assert staleness_warning([], today) is None
+
+
+def test_given_feed_age_warnings_by_the_feeds_own_date() -> None:
+    today = date(2026, 11, 28)
+    old = LoadedFeed(name="pegasus.stix2", path=None, sha256="", date="2021-07-18", origin="path")
+    fresh = LoadedFeed(name="new.stix2", path=None, sha256="", date="2026-11-01", origin="added")
+    bundled = LoadedFeed(name="b", path=None, sha256="", date="2020-01-01", origin="bundled")
+    undated = LoadedFeed(name="u", path=None, sha256="", date=None, origin="path")
+    assert given_feed_age_warnings([old, fresh, bundled, undated], today) == [
+        "The feed pegasus.stix2 names nothing newer than 2021-07-18 (1959 days ago): look for a newer copy of it."]
+    assert given_feed_age_warnings([LoadedFeed(name="x", path=None, sha256="", date="2026-08-30")], today) == []
 
 
 def test_bundled_feeds_manifest() -> None:

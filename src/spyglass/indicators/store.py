@@ -137,6 +137,26 @@ def staleness_warning(feeds: list[LoadedFeed], today: date | None = None,
             f"run `spyglass iocs update` for current indicators.")
 
 
+def given_feed_age_warnings(feeds: list[LoadedFeed], today: date | None = None,
+                            max_age_days: int = STALE_AFTER_DAYS) -> list[str]:
+    """One warning per feed given with --iocs or added by hand whose newest date written in the
+    feed itself is older than `max_age_days`: such a copy has no record of when it was taken, so
+    its own content dates it. No network."""
+    warnings = []
+    for feed in feeds:
+        if feed.origin not in ("path", "added"):
+            continue
+        try:
+            newest = date.fromisoformat((feed.date or "")[:10])
+        except ValueError:
+            continue
+        age = ((today or datetime.now(UTC).date()) - newest).days
+        if age > max_age_days:
+            warnings.append(f"The feed {feed.name} names nothing newer than {newest.isoformat()} ({age} days ago): "
+                            "look for a newer copy of it.")
+    return warnings
+
+
 def add_feed(path: Path, directory: Path | None = None, indicator_type: str | None = None,
              name: str | None = None) -> LoadedFeed:
     """Check that a feed file parses, then keep a copy among the added feeds (replacing an
