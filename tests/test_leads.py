@@ -151,3 +151,17 @@ def test_leads_from_a_matched_record_keep_its_sender_not_its_program() -> None:
     assert matched.has("process", "BH", record)            # the value matched, in any case
     assert matched.has("file_path", "/x/bh", detection.record)   # the matched record's own file
     assert not matched.has("phone", "+41790000000", record)
+
+
+def test_leads_shown_in_the_report_in_their_own_section(leads_case: Path) -> None:
+    from spyglass.reports.html import write_html
+
+    page = write_html(leads_case / "case", leads_case / "leads-report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="leads">'):]
+    section = section[:section.index("</section>")]
+    assert "Leads: values worth an expert's look (not findings)" in section
+    assert "do not change the verdict" in section
+    # one row per lead, each linking to its incident, the value whole
+    assert section.count('<a href="#incident-1">Incident 1</a>') == 3
+    assert "payload-next.example" in section and "stage2d" in section
+    assert page.index('<section id="findings">') < page.index('<section id="leads">')

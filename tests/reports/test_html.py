@@ -229,3 +229,13 @@ def test_render_html_repeated_findings_grouped(tmp_path: Path) -> None:
     assert page.count("<article") == 2
     assert "3 times (details below are of the first)" in page
     assert "2021-07-01 10:00:00 UTC to 2021-07-03 10:00:00 UTC" in page
+
+
+def test_html_says_what_the_input_hashes_are_of(tmp_path: Path) -> None:
+    case = dict(CASE, inputs={"Manifest.db": {"sha256": "ab" * 32, "size": 4096}})
+    page = write_html(make_case(tmp_path / "enc", case, [])).read_text(encoding="utf-8")
+    assert "each fingerprint is of the file as stored, encrypted, so it matches the backup on disk" in page
+    plain = dict(case, acquisition=dict(CASE["acquisition"], encrypted=False))
+    page = write_html(make_case(tmp_path / "plain", plain, [])).read_text(encoding="utf-8")
+    assert "as stored, encrypted" not in page
+    assert "each is of a file's bytes as read from the acquisition" in page

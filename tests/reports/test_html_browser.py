@@ -147,3 +147,51 @@ def test_report_layout_at_phone_width(tmp_path: Path) -> None:
     # The analyst's filters work without a script of the report's: unticking "sms" hides its row.
     assert (result["rows"], result["rows_without_sms"]) == (2, 1)
     assert result["ran"] == 0      # the script planted in the SMS did not run in the frame either
+
+
+# The browser's own background services (updates, accounts, time), which no page asks for.
+BROWSER_SERVICES = ("google.com", "googleapis.com", "gvt1.com", "gstatic.com")
+PLANTED_IMAGE = '<img src="http://planted-image.invalid/x.png"><link rel="stylesheet" href="https://planted-css.invalid/a.css">'
+
+
+def requested_urls(page: Path, tmp_path: Path) -> set[str]:
+    """Every URL the browser asked for while loading `page`, from its own network log."""
+    import json
+
+    log = tmp_path / f"{page.stem}-netlog.json"
+    result = browser(f"--log-net-log={log}", "--dump-dom", page.as_uri(), profile=tmp_path / f"{page.stem}-profile")
+    assert result.returncode == 0, result.stderr[-2000:]
+    urls: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "url" and isinstance(item, str):
+                    urls.add(item)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(log.read_text(encoding="utf-8")).get("events", []))
+    from urllib.parse import urlsplit
+    return {url for url in urls if not (urlsplit(url).hostname or "").endswith(BROWSER_SERVICES)}
+
+
+def test_report_makes_no_request(tmp_path: Path) -> None:
+    body = f"Your parcel {PLANTED_IMAGE} {EVIDENCE}"
+    record = Record(timestamp=datetime(2021, 7, 1, 10, 0, tzinfo=UTC), timestamp_desc="received", message=body,
+                    fields={"text": body}, observables=(Observable("url", EVIDENCE),), module="sms",
+                    source="HomeDomain/Library/SMS/sms.db")
+    detection = Detection(kind="indicator", severity="high", message="SMS link to a Pegasus domain", record=record,
+                          observable=Observable("url", EVIDENCE),
+                          indicator={"type": "domain", "value": "free247downloads.com", "feed": "Pegasus (Amnesty)",
+                                     "malware": "Pegasus", "id": "indicator--4e5b6c1a-0d2f-4a3b-9c8d-7e6f5a4b3c2d"})
+    case = make_case(tmp_path / "case", CASE, [detection])
+    write_html(case)
+    assert "planted-image.invalid" in (case / "report.html").read_text(encoding="utf-8")   # shown, as text
+    assert requested_urls(case / "report.html", tmp_path) == set()
+    # The same log sees a page's request: a page that does load the image asks for it.
+    control = tmp_path / "control.html"
+    control.write_text(f"<html><body>{PLANTED_IMAGE}</body></html>", encoding="utf-8")
+    assert "http://planted-image.invalid/x.png" in requested_urls(control, tmp_path)

@@ -240,6 +240,7 @@ def render_html(case_dir: Path) -> str:
         _overview(view),
         _incidents(view),
         _findings(view, _descriptions(view.case)),
+        _leads(view),
         analyst,
         _checked(view.case, case_dir),
         _modules(view.case),
@@ -379,6 +380,29 @@ def _incidents(view: _View) -> str:
         ]))
     lines.append("</section>")
     return "\n".join(lines)
+
+
+def _leads(view: _View) -> str:
+    """Each incident's leads (incidents.json): values seen around it that no feed lists."""
+    rows: list[tuple[Any, ...]] = []
+    left_out = 0
+    for number, incident in enumerate(view.incidents, start=1):
+        leads = incident.get("leads")
+        extra = incident.get("leads_left_out")
+        left_out += extra if isinstance(extra, int) and not isinstance(extra, bool) and extra > 0 else 0
+        for lead in leads if isinstance(leads, list) else ():
+            lead = _dict(lead)
+            rows.append((_Link(_incident_anchor(number), f"Incident {number}"), _Cell(_when(lead.get("time")), "when"),
+                         lead.get("type"), _Cell(lead.get("value"), "path"), lead.get("module"), lead.get("why")))
+    if not rows:
+        return ""
+    more = f" {left_out} more are in incidents.json." if left_out else ""
+    return ("<section id=\"leads\"><h2>Leads: values worth an expert's look (not findings)</h2>"
+            "<p class=\"muted\">These values were seen within minutes of the findings above, and no indicator "
+            "list names them. They are not signs against the phone and do not change the verdict: they are "
+            "candidates an expert may check and, if they prove malicious, share as new indicators "
+            f"(<code>spyglass report CASE --leads</code> exports them).{more}</p>"
+            + _table(["Incident", "When", "Type", "Value", "Seen in", "Why it is a lead"], rows) + "</section>")
 
 
 def _findings(view: _View, descriptions: dict[str, str]) -> str:
@@ -732,9 +756,14 @@ def _inputs(case: dict[str, Any]) -> str:
         return ""
     rows = [(name, _Cell(_dict(info).get("sha256"), "hash"), _Cell(_dict(info).get("size"), "num"))
             for name, info in sorted(inputs.items())]
+    acquisition = _dict(case.get("acquisition"))
+    stored = (" This backup is encrypted: each fingerprint is of the file as stored, encrypted, so it matches "
+              "the backup on disk (the decrypted data was never written anywhere)."
+              if acquisition.get("encrypted") else "")
     return ("<section id=\"inputs\"><h2>Evidence files and their fingerprints</h2>"
             "<p class=\"muted\">An expert can use these SHA-256 fingerprints to confirm that the files "
-            "they examine are the ones checked here.</p>"
+            "they examine are the ones checked here: each is of a file's bytes as read from the acquisition "
+            f"(an archive's member as unpacked).{stored}</p>"
             + _table(["File", "SHA-256", "Size (bytes)"], rows) + "</section>")
 
 
@@ -749,6 +778,14 @@ class _Cell:
 
     value: Any
     css: str
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A table cell linking within the report; `anchor` is built from fixed words and numbers."""
+
+    anchor: str
+    label: str
 
 
 def _group_key(detection: Detection) -> tuple[str, str, str, str]:
@@ -841,6 +878,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, _Status):
         css = {"ok": "status-ok", "error": "status-error", "not present": "status-not-present"}.get(value, "")
         return f"<td class=\"{css}\">{_text(value)}</td>"
+    if isinstance(value, _Link):
+        return f"<td><a href=\"#{_text(value.anchor)}\">{_text(value.label)}</a></td>"
     if isinstance(value, _Cell):
         return f"<td class=\"{value.css}\">{_text(value.value).replace(chr(10), '<br>')}</td>"
     text = _text(value).replace("\n", "<br>")
