@@ -88,8 +88,18 @@ class _Reader:
         """Keys (strings) to value references."""
         refs = self.refs(ref, 0xD)
         half = len(refs) // 2
-        scalar = self.scalar
-        return {scalar(key): value for key, value in zip(refs[:half], refs[half:], strict=True)}
+        data, offsets, scalar = self.data, self.offsets, self.scalar
+        result = {}
+        for key, value in zip(refs[:half], refs[half:], strict=True):
+            # Keys are short ASCII strings (marker 0x5n): decoded here, without a call per key
+            # (a dictionary per MBFile archive, hundreds of thousands of them). Others: scalar().
+            at = offsets[key]
+            marker = data[at]
+            if 0x50 <= marker < 0x5F:
+                result[data[at + 1:at + 1 + (marker & 0x0F)].decode("ascii")] = value
+            else:
+                result[scalar(key)] = value
+        return result
 
 
 def read_mbfile(blob: bytes) -> dict[str, Any] | None:
@@ -102,7 +112,14 @@ def read_mbfile(blob: bytes) -> dict[str, Any] | None:
         if not isinstance(root_uid, tuple) or root_uid[1] >= len(objects):
             return None
         properties: dict[str, Any] = {}
+        data, offsets = reader.data, reader.offsets
         for key, value_ref in reader.dict(objects[root_uid[1]]).items():
+            at = offsets[value_ref]
+            marker = data[at]
+            if 0x10 <= marker <= 0x12:
+                # Most MBFile values are integers of 1-4 bytes (sizes, modes, times): read here.
+                properties[key] = int.from_bytes(data[at + 1:at + 1 + (1 << (marker & 0x0F))], "big")
+                continue
             value = reader.scalar(value_ref)
             if isinstance(value, tuple):
                 if key == "$class" or value[1] >= len(objects):
