@@ -1,0 +1,1 @@
+"""OpenRelik worker running spyglass: `app` is the Celery app, `tasks` its tasks."""
