@@ -70,17 +70,26 @@ class Analyser:
 
     def add(self, record: Record) -> None:
         keeps = self.wanted.get(record.module)
-        if keeps and any(keep is None or keep(record) for keep in keeps):
-            self.kept[record.module].append(record)
+        if keeps:
+            for keep in keeps:
+                if keep is None or keep(record):
+                    self.kept[record.module].append(record)
+                    break
         if not record.observables:
             return
-        seen: set[tuple[str, str]] = set()
+        index = self.index
+        seen: set[tuple[str, str]] | None = None
         for observable in record.observables:
             if observable.type == "url":
                 self._note_short_link(record, observable.value)
-            if self.index is None:
+            if index is None:
                 continue
-            for match in self.index.match(observable):
+            matches = index.match(observable)
+            if not matches:
+                continue
+            if seen is None:
+                seen = set()
+            for match in matches:
                 indicator = match.indicator.to_dict()
                 key = (indicator.get("type", ""), indicator.get("value", ""))
                 if key in seen:

@@ -38,6 +38,9 @@ _URL_END = "\\s<>\"`\\x00-\\x1f\\x7f\\u200b-\\u200d\\u2060\\ufeff\\u3000-\\u303f
 _URL = re.compile(
     rf"(?:(?<![A-Za-z0-9+.\-])(?i:https?|ftp)://|(?<![\w.@\-])(?i:www)\.)[^{_URL_END}]++"
 )
+# A link _split_url takes apart trivially: a common scheme, then a host of plain host characters
+# (no user, port or brackets) ending where the path, query or fragment begins.
+_PLAIN_LINK = re.compile(r"(?i:https?|ftp)://([A-Za-z0-9_.\-]+)(?=[/?#\\]|\Z)")
 _URL_TRAILING = frozenset(".,;:!?'\"`*»”’…")
 _URL_CLOSERS = {")": "(", "]": "[", "}": "{"}
 # A run of host-name characters holding a dot or an at sign: a domain, an e-mail address or an
@@ -86,6 +89,9 @@ def url_host(url: str) -> str | None:
     no trailing dot. Works on links with or without a scheme; None when there is no host."""
     if not url or not isinstance(url, str):
         return None
+    plain = _PLAIN_LINK.match(url)
+    if plain is not None and plain.end() <= MAX_TEXT_CHARS:  # what _split_url gives it, sooner
+        return _host_name(plain.group(1)) or None
     parts = _split_url(url.strip()[:MAX_TEXT_CHARS])
     return parts[2] if parts else None
 

@@ -58,14 +58,15 @@ class Record:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
         stamp = data.get("timestamp")
+        # Positional arguments and a list, not a generator: a recheck reads millions of records.
         return cls(
-            timestamp=parse_iso(stamp) if stamp else None,
-            timestamp_desc=data.get("timestamp_desc", ""),
-            message=data.get("message", ""),
-            fields=data.get("fields") or {},
-            observables=tuple(Observable(o["type"], o["value"]) for o in data.get("observables") or ()),
-            module=data.get("module", ""),
-            source=data.get("source", ""),
+            parse_iso(stamp) if stamp else None,
+            data.get("timestamp_desc", ""),
+            data.get("message", ""),
+            data.get("fields") or {},
+            tuple([Observable(o["type"], o["value"]) for o in data.get("observables") or ()]),
+            data.get("module", ""),
+            data.get("source", ""),
         )
 
 

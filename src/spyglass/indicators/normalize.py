@@ -8,6 +8,7 @@ indicator is then skipped with a reason; an observable simply matches nothing).
 from __future__ import annotations
 
 import encodings.idna
+import functools
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -29,14 +30,24 @@ PATH_ALIASES = (("/var/", "/private/var/"), ("/tmp/", "/private/var/tmp/"), ("/e
 ROOTED_FIRST_COMPONENTS = ("private/", "var/", "data/", "system/")
 
 _HOST_CHARS = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-.]*[a-z0-9_])?$")
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_\-.]*[a-z0-9_])?")  # _HOST_CHARS for fullmatch
 _HEX = re.compile(r"^[0-9a-f]+$")
-_OCTET = re.compile(r"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$")
+_OCTET_TEXT = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_PLAIN = re.compile(rf"{_OCTET_TEXT}(?:\.{_OCTET_TEXT}){{3}}")
+# A link that urlsplit would take apart exactly as the fast path of url() does: a lowercase
+# http(s) scheme and a host of plain ASCII with no user, port, brackets or zone index.
+# urlsplit removes tabs and line breaks anywhere: a link holding one is not simple.
+_SIMPLE_URL = re.compile(r"(https?)://([A-Za-z0-9_.\-]+)(?:[/?#][^\t\r\n]*+)?\Z")
 _SPACE = re.compile(r"\s")
 _PHONE_NOISE = re.compile(r"[\s\-().\u00a0/]")
 
 
 def host(value: str) -> str | None:
     """A DNS host name: lowercase, no trailing dot, IDN in punycode (xn--)."""
+    if value.isascii():  # already a host name but for case: the same answer as below, sooner
+        text = value.lower()
+        if len(text) <= MAX_HOST_CHARS and ".." not in text and _HOST_NAME.fullmatch(text):
+            return text
     text = value.strip().rstrip(".")
     if not text or len(text) > 4 * MAX_HOST_CHARS:
         return None
@@ -78,11 +89,23 @@ def domain(value: str) -> str | None:
     return name
 
 
+def plain_domain(value: str) -> str | None:
+    """The normal form of a value that is plainly a domain name (ASCII host characters, a dot,
+    not ending in a digit, so never an IP address), which is the lowercased value; None for
+    anything else, which the general rules (domain, ip) decide."""
+    if not value.isascii():
+        return None
+    text = value.lower()
+    if (len(text) <= MAX_HOST_CHARS and "." in text and ".." not in text and not text[-1].isdigit()
+            and _HOST_NAME.fullmatch(text)):
+        return text
+    return None
+
+
 def ip(value: str) -> str | None:
     """An IPv4 or IPv6 address (IPv6 compressed, IPv4-mapped IPv6 as IPv4), or a CIDR block."""
     text = value.strip().strip("[]")
-    octets = text.split(".")
-    if len(octets) == 4 and all(_OCTET.match(octet) for octet in octets):  # plain IPv4, the common case
+    if _IPV4_PLAIN.fullmatch(text):  # plain IPv4, the common case
         return text
     if "%" in text:  # IPv6 zone index (fe80::1%en0) is local to the device
         text = text.split("%", 1)[0]
@@ -109,6 +132,10 @@ def url(value: str) -> str | None:
     text = value.strip()
     if not text or len(text) > MAX_URL_CHARS:
         return None
+    simple = _SIMPLE_URL.match(text)
+    if simple is not None:
+        host_text = _simple_host(simple)
+        return _simple_normal(text, simple, host_text) if host_text else None
     if "://" not in text:
         text = "http://" + text
     try:
@@ -127,6 +154,45 @@ def url(value: str) -> str | None:
     path = parts.path or "/"
     query = f"?{parts.query}" if parts.query else ""
     return f"{scheme}://{netloc}{path}{query}"
+
+
+def simple_url(value: str) -> tuple[re.Match[str], str | None] | None:
+    """For a link that url() takes apart without urlsplit (a lowercase http or https scheme, a
+    host of plain ASCII host characters: no user, port or brackets), the match and the host as
+    url() writes it (None: url() gives None); None for any other value."""
+    text = value.strip()
+    if len(text) > MAX_URL_CHARS:
+        return None
+    simple = _SIMPLE_URL.match(text)
+    return (simple, _simple_host(simple)) if simple is not None else None
+
+
+def simple_normal(simple: re.Match[str], host_text: str) -> str:
+    """url() of a link simple_url() took apart."""
+    return _simple_normal(simple.string, simple, host_text)
+
+
+def _simple_host(simple: re.Match[str]) -> str | None:
+    hostname = simple.group(2).lower()
+    if len(hostname) > MAX_HOST_CHARS:
+        return ip(hostname) if looks_like_ip(hostname) else host(hostname)
+    return _link_host(hostname)
+
+
+def _simple_normal(text: str, simple: re.Match[str], host_text: str) -> str:
+    """The same split as urlsplit: fragment at the first `#`, then query at the first `?`."""
+    tail = text[simple.end(2):]
+    hash_at = tail.find("#")
+    if hash_at >= 0:
+        tail = tail[:hash_at]
+    path, _, query = tail.partition("?")
+    return f"{simple.group(1)}://{host_text}{path or '/'}{'?' + query if query else ''}"
+
+
+@functools.lru_cache(maxsize=8192)
+def _link_host(hostname: str) -> str | None:
+    """The host of a link as url() writes it; the same few hosts come back link after link."""
+    return ip(hostname) if looks_like_ip(hostname) else host(hostname)
 
 
 def url_key(normal_url: str) -> str:
@@ -184,6 +250,8 @@ def file_path(value: str) -> str | None:
     """A device path: single slashes, no trailing slash, /var /tmp /etc under /private.
     Relative paths (indicators such as `Library/Preferences/x.plist`) stay relative."""
     text = value.strip()
+    if text.startswith("/private/") and "//" not in text and text[-1] != "/":
+        return text  # the common case, already in normal form
     if text.startswith("~/"):
         text = text[2:]
     if text.startswith(ROOTED_FIRST_COMPONENTS):
@@ -235,6 +303,25 @@ NORMALIZERS = {
     "cert_sha1": lambda value: hex_digest(value, "cert_sha1"),
     "cert_md5": lambda value: hex_digest(value, "cert_md5"),
 }
+
+
+def _email_candidate(value: str) -> str | None:
+    """For plain ASCII with nothing to strip, no mailto: and no trailing dot, email() gives the
+    value lowercased or None."""
+    if (value.isascii() and value[-1:] != "." and len(value.strip()) == len(value)
+            and value[:7].lower() != "mailto:"):
+        return value.lower()
+    return None
+
+
+def _phone_candidate(value: str) -> str | None:
+    """For + and ASCII digits, phone() gives the value itself or None."""
+    return value if value[:1] == "+" and value.isascii() and value[1:].isdigit() else None
+
+
+# The only normal form other than None that `normalize` can give a value, told cheaply, or None
+# when only `normalize` can tell: a candidate an index does not hold cannot match.
+CANDIDATES = {"email": _email_candidate, "phone": _phone_candidate}
 
 
 def normalize(kind: str, value: str) -> str | None:
