@@ -610,6 +610,12 @@ def _record_counts(case_dir: Path, windows: list[tuple[datetime, timedelta, int]
     """Records per bin of each window from timeline.csv (its first column is the record's
     time), in one bounded pass."""
     counts = [[0] * bins for _, _, bins in windows]
+    if not windows:
+        return counts
+    # The column is written by isoformat() in UTC, so its first 19 characters (to the second)
+    # sort as the times do: rows outside every window are passed over without being parsed.
+    low = min(start for start, _, _ in windows).astimezone(UTC).isoformat()[:19]
+    high = max(start + size * bins for start, size, bins in windows).astimezone(UTC).isoformat()[:19]
     path = case_dir / "timeline.csv"
     try:
         with path.open(encoding="utf-8", errors="replace", newline="") as handle:
@@ -620,6 +626,8 @@ def _record_counts(case_dir: Path, windows: list[tuple[datetime, timedelta, int]
                 stamp = line.split(",", 1)[0]
                 if not stamp[:1].isdigit():
                     continue        # a message's continuation line, or damage
+                if not low <= stamp[:19] <= high:
+                    continue
                 moment = _parse(stamp)
                 if moment is None:
                     continue
