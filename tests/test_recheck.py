@@ -193,3 +193,29 @@ def test_recheck_folder_without_cases_exit_2(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(main, ["recheck", str(tmp_path / "empty")])
     assert result.exit_code == 2 and "not a spyglass case folder" in result.output
+
+
+def test_recheck_keeps_timeline_when_its_tags_are_unchanged(checked: tuple[Path, Path], tmp_path: Path) -> None:
+    case_dir, second = checked
+    timeline = case_dir / "timeline.csv"
+    written = timeline.read_bytes()
+    stamp = timeline.stat().st_mtime_ns
+    same = ["recheck", str(case_dir), "--only-iocs", str(tmp_path / "feed.stix2"), "--no-html"]
+    assert CliRunner().invoke(main, same, catch_exceptions=False).exit_code == 1
+    assert timeline.stat().st_mtime_ns == stamp and timeline.read_bytes() == written    # not rewritten
+    # Other findings: rewritten, with the new findings' tags.
+    before = timeline_tags(case_dir)
+    CliRunner().invoke(main, ["recheck", str(case_dir), "--only-iocs", str(second), "--no-html"], catch_exceptions=False)
+    assert timeline.stat().st_mtime_ns != stamp
+    assert timeline_tags(case_dir) != before
+
+
+def test_recheck_rebuilds_a_timeline_of_older_columns(checked: tuple[Path, Path], tmp_path: Path) -> None:
+    case_dir, _ = checked
+    timeline = case_dir / "timeline.csv"
+    rows = timeline.read_text(encoding="utf-8")
+    timeline.write_text("datetime,timestamp_desc,message,module,source\n2021-07-01T10:00:00Z,x,y,sms,z\n",
+                        encoding="utf-8")
+    CliRunner().invoke(main, ["recheck", str(case_dir), "--only-iocs", str(tmp_path / "feed.stix2"), "--no-html"],
+                       catch_exceptions=False)
+    assert timeline.read_text(encoding="utf-8") == rows

@@ -164,13 +164,7 @@ class Timeline:
 
     def write(self, detections: list[Detection]) -> None:
         """OUT/timeline.csv, then the temporary runs removed."""
-        from spyglass.reports.timesketch import finding_fields
-
-        by_record: dict[str, list[Detection]] = {}
-        for detection in detections:
-            by_record.setdefault(record_digest(detection.record), []).append(detection)
-        tags = {digest: json.dumps(finding_fields(found)["tag"], ensure_ascii=False)
-                for digest, found in by_record.items()}
+        tags = timeline_tags(detections)
         try:
             write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS,
                       ((when, description, message, module, source, micros, tags.get(digest, NO_TAGS))
@@ -182,6 +176,26 @@ class Timeline:
         for run in self.runs:
             run.unlink(missing_ok=True)
         self.rows, self.runs = [], []
+
+
+def timeline_tags(detections: list[Detection]) -> dict[str, str]:
+    """The tag cell of each record that is a finding, by record digest: all that a check's
+    findings change in timeline.csv."""
+    from spyglass.reports.timesketch import finding_fields
+
+    by_record: dict[str, list[Detection]] = {}
+    for detection in detections:
+        by_record.setdefault(record_digest(detection.record), []).append(detection)
+    return {digest: json.dumps(finding_fields(found)["tag"], ensure_ascii=False) for digest, found in by_record.items()}
+
+
+def timeline_current(case_dir: Path) -> bool:
+    """Whether the case's timeline.csv is in this version's columns (a recheck may keep it)."""
+    try:
+        with (case_dir / "timeline.csv").open(encoding="utf-8", newline="") as handle:
+            return next(csv.reader([handle.readline()]), []) == TIMELINE_COLUMNS
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def record_digest(record: Record, line: str | None = None) -> str:

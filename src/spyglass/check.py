@@ -24,6 +24,8 @@ from spyglass.case import (
     prepare_output,
     read_case,
     read_detections,
+    timeline_current,
+    timeline_tags,
     write_case_json,
     write_detections,
     write_incidents,
@@ -222,24 +224,32 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
     descriptions = {name: (case.get("modules", {}).get(name, {}) or {}).get("description") or known.get(name, name)
                     for name in module_names}
     analyser = Analyser(index, heuristics.discover(), descriptions)
-    timeline = Timeline(case_dir)
     progress.phase("Matching stored records")
     getattr(progress, "modules_planned", lambda total: None)(len(module_names))
-    try:
-        for name in module_names:
-            progress.module_started(name, descriptions[name])
-            count = 0
-            for record in iter_records(case_dir, name):
-                analyser.add(record)
-                timeline.add(record)
-                count += 1
-            result = ModuleResult(name, descriptions[name], records=count,
-                                  status=(case.get("modules", {}).get(name) or {}).get("status", "ok"))
-            progress.module_finished(result)
-        detections = analyser.finish()
-    except BaseException:
-        timeline.discard()
-        raise
+    for name in module_names:
+        progress.module_started(name, descriptions[name])
+        count = 0
+        for record in iter_records(case_dir, name):
+            analyser.add(record)
+            count += 1
+        result = ModuleResult(name, descriptions[name], records=count,
+                              status=(case.get("modules", {}).get(name) or {}).get("status", "ok"))
+        progress.module_finished(result)
+    detections = analyser.finish()
+    # timeline.csv changes only in the tags of the records that are findings: when those are the
+    # same (new feeds that match nothing new, the weekly re-hunt's usual outcome), it is kept as
+    # it is, and the records are read once, not twice.
+    timeline: Timeline | None = None
+    if timeline_tags(detections) != timeline_tags(before) or not timeline_current(case_dir):
+        progress.phase("Rewriting the timeline")
+        timeline = Timeline(case_dir)
+        try:
+            for name in module_names:
+                for record in iter_records(case_dir, name):
+                    timeline.add(record)
+        except BaseException:
+            timeline.discard()
+            raise
     feeds_now = feed_info if feed_info is not None else []
     changes = finding_changes(before, detections, case.get("feeds") or [], feeds_now)
     incidents = with_leads(case_dir, build_incidents(detections, incident_gap), detections)
@@ -263,7 +273,8 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
         "finished_at": now(),
     })
     write_detections(case_dir, detections)
-    timeline.write(detections)
+    if timeline is not None:
+        timeline.write(detections)
     write_incidents(case_dir, incidents)
     case["verdict_tier"] = assess_case(case_dir, case, detections).to_dict()   # spyglass/verdict.py
     write_case_json(case_dir, case)
