@@ -212,10 +212,12 @@ class CaseWriter:
         self.timeline = Timeline(out)
         self._handle: IO[str] | None = None
 
+    def records_path(self, name: str) -> Path:
+        return self.out / "records" / f"{SAFE_NAME.sub('_', name)}.jsonl"
+
     def begin_module(self, name: str) -> None:
         self.end_module()
-        path = self.out / "records" / f"{SAFE_NAME.sub('_', name)}.jsonl"
-        self._handle = path.open("w", encoding="utf-8", newline="\n")
+        self._handle = self.records_path(name).open("w", encoding="utf-8", newline="\n")
 
     def write_record(self, record: Record) -> None:
         line = dumps(record.to_dict())

@@ -35,6 +35,7 @@ from spyglass.detections import INDICATOR, Detection, is_finding
 from spyglass.errors import SpyglassError
 from spyglass.incidents import DEFAULT_GAP, build_incidents, incident_changes, read_incidents
 from spyglass.modules import discover, modules_for
+from spyglass.parallel import AHEAD_MODULE, AheadRun, read_back, worth_running_ahead
 from spyglass.records import Record, iso_utc, observables
 from spyglass.runner import ModuleResult, run_module
 from spyglass.verdict import assess_case
@@ -118,18 +119,32 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         analyser = Analyser(index, loaded_heuristics, descriptions)
         writer = CaseWriter(out)
         results: dict[str, ModuleResult] = {}
-        for module in modules:
-            result = ModuleResult(module.name, module.artifact.description)
-            progress.module_started(module.name, module.artifact.description)
-            writer.begin_module(module.name)
-            for record in run_module(module, acquisition, result):
-                writer.write_record(record)
-                analyser.add(record)
-                if result.records % 5000 == 0:
-                    progress.module_record(module.name, result.records)
-            writer.end_module()
-            results[module.name] = result
-            progress.module_finished(result)
+        # A large listing runs in a second process meanwhile (spyglass/parallel.py); its records
+        # are taken last, which changes nothing written: every module has its own records file,
+        # and findings are sorted by a key that names their module.
+        ahead = (AheadRun(acquisition.root, acquisition.kind, writer.records_path(AHEAD_MODULE))
+                 if worth_running_ahead(acquisition, [m.name for m in modules]) else None)
+        try:
+            for module in sorted(modules, key=lambda m: ahead is not None and m.name == AHEAD_MODULE):
+                result = ModuleResult(module.name, module.artifact.description)
+                progress.module_started(module.name, module.artifact.description)
+                done = ahead.result() if ahead is not None and module.name == AHEAD_MODULE else None
+                if done is not None:
+                    _take_ahead(done, result, ahead.records_path, writer, analyser, acquisition)
+                else:
+                    writer.begin_module(module.name)
+                    for record in run_module(module, acquisition, result):
+                        writer.write_record(record)
+                        analyser.add(record)
+                        if result.records % 5000 == 0:
+                            progress.module_record(module.name, result.records)
+                    writer.end_module()
+                results[module.name] = result
+                progress.module_finished(result)
+        finally:
+            if ahead is not None:
+                ahead.stop()
+        results = {m.name: results[m.name] for m in modules}
         _something_was_read(acquisition, results, {m.name for m in modules if m.artifact.whole})
         if expand_short_links and analyser.short_links:
             progress.phase("Expanding shortened links (network)")
@@ -169,6 +184,18 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
     finally:
         acquisition.close()
     return CheckOutcome(out, case, detections)
+
+
+def _take_ahead(done: dict[str, Any], result: ModuleResult, path: Path, writer: CaseWriter,
+                analyser: Analyser, acquisition: Any) -> None:
+    """The worker's module outcome, and its records read back for matching and the timeline."""
+    for name in ("status", "records", "files", "message", "errors", "seconds"):
+        setattr(result, name, done[name])
+    for source, digest in done["inputs"].items():
+        acquisition.inputs.setdefault(source, digest)
+    for record, line in read_back(path):
+        writer.timeline.add(record, line)
+        analyser.add(record)
 
 
 def _something_was_read(acquisition: Any, results: dict[str, ModuleResult], whole: set[str]) -> None:
