@@ -16,10 +16,10 @@ it off.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,41 +61,40 @@ def _entries(acquisition: Acquisition) -> int:
 
 
 class AheadRun:
-    """The worker process running `manifest` into `records_path`."""
+    """The worker process running `manifest` into `records_path`: `python -m spyglass.parallel`,
+    given paths only (never a secret), answering with one JSON object on its output."""
 
     def __init__(self, evidence: Path, kind: str, records_path: Path) -> None:
-        context = multiprocessing.get_context("spawn")    # the same on Linux, macOS and Windows
-        self._receive, send = context.Pipe(duplex=False)
         self.records_path = records_path
-        self._process = context.Process(target=_work, args=(str(evidence), kind, str(records_path), send),
-                                        daemon=True, name="spyglass-listing")
-        self._process.start()
-        send.close()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "spyglass.parallel", str(evidence), kind, str(records_path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def result(self) -> dict[str, Any] | None:
         """The worker's ModuleResult fields and acquisition inputs, once it is done; None when it
         failed (its records file then removed)."""
-        outcome: Any = None
         try:
-            outcome = self._receive.recv()
-        except (EOFError, OSError):
+            output, _ = self._process.communicate()
+            outcome = json.loads(output) if self._process.returncode == 0 else None
+        except (OSError, ValueError):
             outcome = None
-        finally:
-            self._receive.close()
-            self._process.join(timeout=60)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-        if not isinstance(outcome, dict) or outcome.get("failed"):
+        if not isinstance(outcome, dict) or outcome.get("failed") or not _complete(outcome):
             self.records_path.unlink(missing_ok=True)
             return None
         return outcome
 
     def stop(self) -> None:
-        if self._process.is_alive():
+        if self._process.poll() is None:
             self._process.kill()
-        self._process.join()
-        self._receive.close()
+        self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def _complete(outcome: dict[str, Any]) -> bool:
+    return (isinstance(outcome.get("status"), str) and isinstance(outcome.get("records"), int)
+            and isinstance(outcome.get("files"), list) and isinstance(outcome.get("errors"), list)
+            and isinstance(outcome.get("seconds"), int | float) and isinstance(outcome.get("inputs"), dict))
 
 
 def read_back(path: Path) -> Iterator[tuple[Record, str]]:
@@ -107,13 +106,14 @@ def read_back(path: Path) -> Iterator[tuple[Record, str]]:
                 yield Record.from_dict(json.loads(text)), text
 
 
-def _work(evidence: str, kind: str, records_path: str, send: Any) -> None:
-    """In the worker: open the acquisition, run `manifest`, write its records file."""
+def main(argv: list[str]) -> int:
+    """In the worker: open the acquisition, run `manifest`, write its records file, print the outcome."""
     from spyglass.acquisitions import open_acquisition
     from spyglass.case import dumps
     from spyglass.modules import discover
     from spyglass.runner import ModuleResult, run_module
 
+    evidence, kind, records_path = argv
     try:
         [module] = [m for m in discover() if m.name == AHEAD_MODULE]
         acquisition = open_acquisition(Path(evidence), kind, None)
@@ -122,13 +122,17 @@ def _work(evidence: str, kind: str, records_path: str, send: Any) -> None:
             with Path(records_path).open("w", encoding="utf-8", newline="\n") as handle:
                 for record in run_module(module, acquisition, result):
                     handle.write(dumps(record.to_dict()) + "\n")
-            send.send({"status": result.status, "records": result.records, "files": result.files,
-                       "message": result.message, "errors": result.errors, "seconds": result.seconds,
-                       "inputs": dict(acquisition.inputs)})
+            outcome: dict[str, Any] = {
+                "status": result.status, "records": result.records, "files": result.files,
+                "message": result.message, "errors": result.errors, "seconds": result.seconds,
+                "inputs": dict(acquisition.inputs)}
         finally:
             acquisition.close()
-    except BaseException as exc:   # any failure: this process runs the module itself instead
-        with contextlib.suppress(OSError, ValueError):
-            send.send({"failed": f"{type(exc).__name__}: {exc}"[:500]})
-    finally:
-        send.close()
+    except Exception as exc:   # any failure: the check runs the module itself instead
+        outcome = {"failed": f"{type(exc).__name__}: {exc}"[:500]}
+    sys.stdout.write(json.dumps(outcome, ensure_ascii=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -34,6 +34,9 @@ if os.getenv("OPENRELIK_PYDEBUG") == "1":
     start_debugger()
 
 QUEUE = "openrelik-worker-spyglass"
+# A lab scales by running more workers, one check each: a check's own second process for a large
+# listing (spyglass/parallel.py) would only compete with the other workers for the same cores.
+os.environ.setdefault("SPYGLASS_JOBS", "1")
 DEFAULT_VISIBILITY_TIMEOUT = 3 * 3600
 RESTORE_INTERVAL = 10
 
