@@ -20,7 +20,7 @@ def feeds_for_check(paths: list[Path] | None, *, with_default: bool = False, dir
     `--iocs`); otherwise the feeds at `paths` replace them (`--only-iocs`).
     """
     from spyglass.indicators.loader import load_paths
-    from spyglass.indicators.store import given_feed_age_warnings, resolve_feeds, staleness_warning
+    from spyglass.indicators.store import resolve_feeds
 
     if paths and with_default:
         feeds = resolve_feeds(None, directory) + load_paths(paths)
@@ -28,6 +28,22 @@ def feeds_for_check(paths: list[Path] | None, *, with_default: bool = False, dir
         feeds = load_paths(paths)
     else:
         feeds = resolve_feeds(None, directory)
+    warnings = feed_warnings(feeds)
+    return feeds, IndicatorIndex(feeds), [feed.to_dict() for feed in feeds], warnings
+
+
+def feed_paths(iocs: tuple[Path, ...] | list[Path], only_iocs: tuple[Path, ...] | list[Path]) -> tuple[list[Path], bool]:
+    """The command line's `--iocs` (beside the feeds in use) and `--only-iocs` (instead of them)
+    as (paths, with_default). Both at once is refused: it would be unclear which was meant."""
+    if iocs and only_iocs:
+        raise SpyglassError("--iocs adds feeds to the ones in use and --only-iocs replaces them: give one of the two")
+    return (list(only_iocs), False) if only_iocs else (list(iocs), True)
+
+
+def feed_warnings(feeds: list[Any]) -> list[str]:
+    """What a summary says of the feeds of a check: none at all, old ones, entries not used."""
+    from spyglass.indicators.store import given_feed_age_warnings, staleness_warning
+
     warnings: list[str] = []
     if not feeds:
         warnings.append("no indicator feeds are available: only heuristics ran")
@@ -41,12 +57,4 @@ def feeds_for_check(paths: list[Path] | None, *, with_default: bool = False, dir
         if feed.skipped and feed.origin == "path":
             reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(feed.skip_reasons.items()))
             warnings.append(f"feed {feed.name}: {feed.skipped} entries not used ({reasons})")
-    return feeds, IndicatorIndex(feeds), [feed.to_dict() for feed in feeds], warnings
-
-
-def feed_paths(iocs: tuple[Path, ...] | list[Path], only_iocs: tuple[Path, ...] | list[Path]) -> tuple[list[Path], bool]:
-    """The command line's `--iocs` (beside the feeds in use) and `--only-iocs` (instead of them)
-    as (paths, with_default). Both at once is refused: it would be unclear which was meant."""
-    if iocs and only_iocs:
-        raise SpyglassError("--iocs adds feeds to the ones in use and --only-iocs replaces them: give one of the two")
-    return (list(only_iocs), False) if only_iocs else (list(iocs), True)
+    return warnings

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from spyglass import wording
 from spyglass.detections import INDICATOR, SEVERITY_RANK, Detection
 from spyglass.records import iso_utc
 
@@ -263,9 +264,9 @@ def strength_of(findings: list[Finding]) -> tuple[str, str]:
                ACCOUNT: "a spyware operator's account seen"}
         traces = "A trace" if len(executions) == 1 else f"{len(executions)} traces"
         return "strong", (f"{traces} of spyware running or installed, close in time to "
-                          f"{_join([how[name] for name in joined])}.")
+                          f"{wording.join([how[name] for name in joined])}.")
     if len(executions) > 1:
-        return "strong", (f"{_count(len(executions), 'separate trace')} of spyware running or installed, "
+        return "strong", (f"{wording.count(len(executions), 'separate trace')} of spyware running or installed, "
                           "close together in time.")
     if executions:
         return "moderate", ("One trace of spyware running or installed, with no link, site or account "
@@ -273,7 +274,7 @@ def strength_of(findings: list[Finding]) -> tuple[str, str]:
     if joined:
         said = {DELIVERY: "this link was received", NAVIGATION: "this page was opened",
                 ACCOUNT: "this account was seen"}
-        return "weak", (f"Only that {_join([said[name] for name in joined])}: nothing shows that spyware "
+        return "weak", (f"Only that {wording.join([said[name] for name in joined])}: nothing shows that spyware "
                         "ran, which does not mean the phone was infected.")
     if any(SEVERITY_RANK.get(f.detection.severity, 9) < SEVERITY_RANK["low"] for f in findings):
         return "weak", "Only suspicious signs, no known spyware indicator: worth an expert's look."
@@ -296,8 +297,8 @@ class _Step:
             places.append(place)
 
     def text(self) -> str:
-        said = [" ".join(part for part in (verb, _join(places)) if part) for verb, places in self.actions.items()]
-        return " ".join(part for part in (self.subject, _join([s for s in said if s])) if part)
+        said = [" ".join(part for part in (verb, wording.join(places)) if part) for verb, places in self.actions.items()]
+        return " ".join(part for part in (self.subject, wording.join([s for s in said if s])) if part)
 
 
 def headline(findings: list[Finding]) -> str:
@@ -317,9 +318,9 @@ def headline(findings: list[Finding]) -> str:
     line = "".join(parts)
     line = line[:1].upper() + line[1:]
     if len(steps) > MAX_STEPS:
-        line += f"; and {_count(len(steps) - MAX_STEPS, 'more trace')}"
+        line += f"; and {wording.count(len(steps) - MAX_STEPS, 'more trace')}"
     if indicated and signs:
-        line += f" ({_count(signs, 'suspicious sign')} too)"
+        line += f" ({wording.count(signs, 'suspicious sign')} too)"
     return line
 
 
@@ -408,22 +409,14 @@ def _short(value: str) -> str:
 def _duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 90:
-        return _count(seconds, "second")
+        return wording.count(seconds, "second")
     if seconds < 90 * 60:
-        return _count(round(seconds / 60), "minute")
+        return wording.count(round(seconds / 60), "minute")
     if seconds < 48 * 3600:
-        return _count(round(seconds / 3600), "hour")
-    return _count(round(seconds / 86400), "day")
+        return wording.count(round(seconds / 3600), "hour")
+    return wording.count(round(seconds / 86400), "day")
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # -- a case's incidents, and what a recheck changed ---------------------------------------------

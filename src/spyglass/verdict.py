@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spyglass import wording
 from spyglass.detections import INDICATOR, SEVERITY_RANK, Detection, is_finding
 from spyglass.incidents import ACCOUNT, DELIVERY, EXECUTION, NAVIGATION, evidence_class
 from spyglass.reports import incomplete  # the one wording of an incomplete check
@@ -126,20 +127,20 @@ def assess(case: dict[str, Any], detections: Sequence[Detection], incidents: dic
         seen = [SEEN[name] for name in (DELIVERY, NAVIGATION, ACCOUNT) if name in classes]
         return Verdict(DELIVERY_TIER, f"Someone tried to reach this phone with known spyware{named}; "
                        "nothing shows that it ran",
-                       f"spyglass found that {_join(seen)}. This shows that someone targeted the phone. It "
+                       f"spyglass found that {wording.join(seen)}. This shows that someone targeted the phone. It "
                        "does not show an infection: no trace of the spyware running on the phone was found. "
                        "Keep the phone and the backup as they are, and let an expert look further.",
                        details={"classes": sorted(classes)}, **common)
     if findings:
         serious = sum(1 for d in findings if SEVERITY_RANK.get(d.severity, 9) <= SEVERITY_RANK["medium"])
         if serious:
-            return Verdict(HEURISTIC_TIER, f"No known spyware matched, but {_count(len(findings), 'suspicious sign')} "
+            return Verdict(HEURISTIC_TIER, f"No known spyware matched, but {wording.count(len(findings), 'suspicious sign')} "
                            f"{'deserves' if len(findings) == 1 else 'deserve'} an expert's look",
                            "None of the published traces of mercenary spyware matched. spyglass found patterns "
                            "that spyware has shown before; each can have an innocent explanation, and an expert "
                            "can tell which. On their own they are not proof of an infection.",
                            details={"serious": serious}, **common)
-        return Verdict(HEURISTIC_TIER, f"No known spyware matched; {_count(len(findings), 'minor sign')} noted",
+        return Verdict(HEURISTIC_TIER, f"No known spyware matched; {wording.count(len(findings), 'minor sign')} noted",
                        "None of the published traces of mercenary spyware matched. The signs noted are minor "
                        "and most often harmless; an expert can tell you more if you are worried.",
                        details={"serious": 0}, **common)
@@ -160,11 +161,11 @@ def checked_statement(case: dict[str, Any]) -> str:
     failed = sum(1 for status in statuses if status == "error")
     indicators = case.get("indicators")
     feeds = [f for f in case.get("feeds") or [] if isinstance(f, dict)]
-    first = f"spyglass read {_count(read, 'kind')} of records"
+    first = f"spyglass read {wording.count(read, 'kind')} of records"
     if feeds:
         total = indicators if isinstance(indicators, int) and indicators > 0 else \
             sum(f["count"] for f in feeds if isinstance(f.get("count"), int))
-        first += f" and compared them with {total} known spyware traces from {_count(len(feeds), 'list')}"
+        first += f" and compared them with {total} known spyware traces from {wording.count(len(feeds), 'list')}"
     else:
         first += " but compared them with no list of known spyware traces"
     parts = [first]
@@ -191,11 +192,3 @@ def _families(indicators: list[Detection]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -178,8 +178,9 @@ class Feeds:
 def load_feeds(settings: Settings, feed_inputs: list[dict[str, Any]], workdir: Path) -> Feeds:
     """The bundled (or `spyglass iocs update`d) feeds of the worker unless only_given_feeds, plus
     the feeds named in the config and the feed files among the inputs."""
+    from spyglass.feeds import feed_warnings
     from spyglass.indicators import IndicatorIndex, load_paths
-    from spyglass.indicators.store import resolve_feeds, staleness_warning
+    from spyglass.indicators.store import resolve_feeds
 
     given = list(settings.feeds)
     stored_at: dict[str, str] = {}
@@ -196,16 +197,7 @@ def load_feeds(settings: Settings, feed_inputs: list[dict[str, Any]], workdir: P
     if settings.only_given_feeds and not given:
         raise ConfigError("only_given_feeds is set but no feed was given")
     feeds = ([] if settings.only_given_feeds else resolve_feeds(None)) + (load_paths(given) if given else [])
-    warnings: list[str] = []
-    if not feeds:
-        warnings.append("no indicator feeds are available: only heuristics ran")
-    stale = staleness_warning(feeds)
-    if stale:
-        warnings.append(stale)
-    for feed in feeds:
-        if feed.skipped and feed.origin == "path":
-            reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(feed.skip_reasons.items()))
-            warnings.append(f"feed {feed.name}: {feed.skipped} entries not used ({reasons})")
+    warnings = feed_warnings(feeds)   # the same words as `spyglass check`
     info = [feed.to_dict() for feed in feeds]
     for entry in info:   # case.json names an input feed by where OpenRelik keeps it, not the copy
         if str(entry.get("path")) in stored_at:

@@ -169,10 +169,10 @@ def _without_durations(value):
 
 
 def local_feeds(feed: Path) -> tuple[list, list[str]]:
-    """The feeds a worker uses by default plus `feed`, with the warning a check would give."""
+    """The feeds a worker uses by default plus `feed`, with the warnings `spyglass check` gives."""
+    from spyglass.feeds import feed_warnings
     from spyglass.indicators import load_paths
-    from spyglass.indicators.store import resolve_feeds, staleness_warning
+    from spyglass.indicators.store import resolve_feeds
 
     feeds = resolve_feeds(None) + load_paths([feed])
-    stale = staleness_warning(feeds)
-    return feeds, [stale] if stale else []
+    return feeds, feed_warnings(feeds)

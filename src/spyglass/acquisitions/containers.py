@@ -388,12 +388,29 @@ class ZipContainer(Container):
         self._zip.close()
 
 
-class _Translated:
+class _Wrapped:
+    """A stream around another, closed with it."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> _Wrapped:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class _Translated(_Wrapped):
     """A member's stream whose archive errors (a corrupt deflate stream, say) surface as
     EvidenceError naming the member, wherever in the stream they happen."""
 
     def __init__(self, handle: Any, errors: tuple[type[BaseException], ...], message: str) -> None:
-        self._handle, self._errors, self._message = handle, errors, message
+        super().__init__(handle)
+        self._errors, self._message = errors, message
 
     def read(self, size: int = -1) -> bytes:
         try:
@@ -407,22 +424,14 @@ class _Translated:
         except self._errors as exc:
             raise EvidenceError(f"{self._message} ({exc})") from exc
 
-    def close(self) -> None:
-        self._handle.close()
 
-    def __enter__(self) -> _Translated:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-class BoundedStream:
+class BoundedStream(_Wrapped):
     """A member read in pieces that raises EvidenceError once more than `limit` bytes came out
     (a file that grew since the listing, or a header that lied about the size)."""
 
     def __init__(self, handle: Any, limit: int, name: str) -> None:
-        self._handle, self._limit, self._name, self._count = handle, limit, name, 0
+        super().__init__(handle)
+        self._limit, self._name, self._count = limit, name, 0
 
     def _counted(self, data: bytes) -> bytes:
         self._count += len(data)
@@ -437,15 +446,6 @@ class BoundedStream:
     def readline(self, size: int) -> bytes:
         """At most `size` bytes of the next line (the rest of a longer line comes next call)."""
         return self._counted(self._handle.readline(min(size, self._limit + 1 - self._count)))
-
-    def close(self) -> None:
-        self._handle.close()
-
-    def __enter__(self) -> BoundedStream:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
 
 def _zip_time(info: zipfile.ZipInfo) -> float | None:

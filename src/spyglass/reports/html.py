@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from spyglass import wording
 from spyglass.case import read_case, read_detections
 from spyglass.detections import INDICATOR, SEVERITIES, Detection, FindingGroup, group_findings, is_finding
 from spyglass.devices import model_name
@@ -311,8 +312,8 @@ def _verdict(view: _View, level: str) -> str:
         severities = Counter(d.severity for d in findings)
         shown = ", ".join(f"{severities[name]} {name}" for name in SEVERITIES if severities[name])
         known = sum(1 for d in findings if d.kind == INDICATOR)
-        lines.append(f"<p>Findings: {len(findings)} ({_text(shown)}): {_plural(known, 'known spyware trace')}, "
-                     f"{_plural(len(findings) - known, 'suspicious sign')}.</p>")
+        lines.append(f"<p>Findings: {len(findings)} ({_text(shown)}): {wording.count(known, 'known spyware trace')}, "
+                     f"{wording.count(len(findings) - known, 'suspicious sign')}.</p>")
     if verdict.caveats:
         lines.append("<ul>" + "".join(f"<li>{_text(item)}</li>" for item in verdict.caveats) + "</ul>")
     lines.append(f"<p class=\"muted\">Strength of the evidence: {_text(verdict.name)}.</p>")
@@ -563,10 +564,10 @@ def _timeline(view: _View, case_dir: Path) -> str:
     parts = []
     for (period, start, size, bins), counts in zip(windows, counted, strict=True):
         parts.append(f"<h4>{_text(_when(start)[:16])} to {_text(_when(start + bins * size)[:16])} UTC: "
-                     f"{_plural(len(period), 'finding')}, {sum(counts)} records, per {_SIZE_WORDS[size]}</h4>")
+                     f"{wording.count(len(period), 'finding')}, {sum(counts)} records, per {_SIZE_WORDS[size]}</h4>")
         parts.append(_timeline_chart(view, period, start, size, counts))
     left = len(periods) - len(chosen)
-    note = (f" {_plural(left, 'other period')} with fewer findings {'is' if left == 1 else 'are'} not drawn."
+    note = (f" {wording.count(left, 'other period')} with fewer findings {'is' if left == 1 else 'are'} not drawn."
             if left > 0 else "")
     parts.append(f"<p class=\"muted\">Bars: the records of every module in each time slot; dots: the findings, "
                  f"each a link to its card.{note}</p>")
@@ -584,7 +585,7 @@ def _timeline_chart(view: _View, period: list[Detection], start: datetime, size:
         if count:
             bar = max(1.0, (base - top - 10) * count / peak)
             parts.append(f"<rect x=\"{10 + number * step:.1f}\" y=\"{base - bar:.1f}\" width=\"{max(step - 1, 1):.1f}\" "
-                         f"height=\"{bar:.1f}\" fill=\"#c7d2e0\"><title>{_plural(count, 'record')} from "
+                         f"height=\"{bar:.1f}\" fill=\"#c7d2e0\"><title>{wording.count(count, 'record')} from "
                          f"{_when(start + number * size)}</title></rect>")
     parts.append(f"<line x1=\"10\" y1=\"{base}\" x2=\"{width - 10}\" y2=\"{base}\" stroke=\"#6e6e73\"/>")
     for detection in period[:MAX_ANALYST_ROWS]:
@@ -928,10 +929,6 @@ def _when(value: Any) -> str:
     if moment is None:
         return str(value)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _dict(value: Any) -> dict[str, Any]:
