@@ -123,14 +123,7 @@ class Container(ABC):
 
     def read(self, path: str, limit: int) -> bytes:
         """The bytes of member `path`, refused over `limit` bytes."""
-        member = self.member(path)
-        if member is None:
-            raise EvidenceError(f"{path}: not in {self.path.name}")
-        if member.kind != FILE:
-            raise EvidenceError(f"{path}: not a regular file ({member.kind})")
-        if member.size > limit:
-            raise EvidenceError(f"{path}: {member.size} bytes is over the {limit} byte bound")
-        data = self._read(member, limit)
+        data = self._read(self._file(path, limit), limit)
         if len(data) > limit:
             raise EvidenceError(f"{path}: over the {limit} byte bound once read")
         return data
@@ -138,6 +131,10 @@ class Container(ABC):
     def stream(self, path: str, limit: int) -> BoundedStream:
         """Member `path` as a stream read in pieces (a text file is never held whole), refused
         over `limit` bytes as declared and again as read."""
+        return BoundedStream(self._open(self._file(path, limit)), limit, path)
+
+    def _file(self, path: str, limit: int) -> Member:
+        """Member `path`, refused unless it is a regular file declared within `limit` bytes."""
         member = self.member(path)
         if member is None:
             raise EvidenceError(f"{path}: not in {self.path.name}")
@@ -145,7 +142,7 @@ class Container(ABC):
             raise EvidenceError(f"{path}: not a regular file ({member.kind})")
         if member.size > limit:
             raise EvidenceError(f"{path}: {member.size} bytes is over the {limit} byte bound")
-        return BoundedStream(self._open(member), limit, path)
+        return member
 
     def _open(self, member: Member) -> BinaryIO:
         """A file member as an open binary stream; by default its bytes in memory."""
