@@ -36,10 +36,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from spyglass import wording
 from spyglass.case import read_detections
 from spyglass.detections import INDICATOR, Detection
 from spyglass.errors import SpyglassError
-from spyglass.incidents import _duration, finding_ids, read_incidents
+from spyglass.incidents import finding_ids, read_incidents
 from spyglass.records import Record, iso_utc, parse_iso
 from spyglass.reports.timesketch import record_times
 
@@ -385,13 +386,13 @@ class _Findings:
         if same is not None:
             return f"{what}, at the same moment as a finding in {same}"
         if moment < first[0]:
-            return f"{what}, {_duration(first[0] - moment)} before the incident's first finding (in {first[1]})"
+            return f"{what}, {wording.duration(first[0] - moment)} before the incident's first finding (in {first[1]})"
         if moment > last[0]:
-            return f"{what}, {_duration(moment - last[0])} after the incident's last finding (in {last[1]})"
+            return f"{what}, {wording.duration(moment - last[0])} after the incident's last finding (in {last[1]})"
         before = max((item for item in self.times if item[0] < moment), key=lambda item: item[0])
         after = min((item for item in self.times if item[0] > moment), key=lambda item: item[0])
-        return (f"{what}, between the incident's findings: {_duration(moment - before[0])} after one in "
-                f"{before[1]}, {_duration(after[0] - moment)} before one in {after[1]}")
+        return (f"{what}, between the incident's findings: {wording.duration(moment - before[0])} after one in "
+                f"{before[1]}, {wording.duration(after[0] - moment)} before one in {after[1]}")
 
 
 class _Leads:

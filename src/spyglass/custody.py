@@ -35,10 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from spyglass import wording
 from spyglass.case import read_case, read_detections
 from spyglass.context import finding_keys, in_system_folder, record_key, row_order
 from spyglass.errors import SpyglassError
-from spyglass.incidents import _count, _duration, _join, finding_ids
+from spyglass.incidents import finding_ids
 from spyglass.records import Record, iso_utc
 from spyglass.reports.timesketch import record_times
 
@@ -305,14 +306,14 @@ def _statement(document: dict[str, Any]) -> list[str]:
     window = document["window"]
     coverage = document["coverage"]
     seen = Counter(e["module"] for e in document["events"])
-    span = _duration(datetime.fromisoformat(window["end_local"]) - datetime.fromisoformat(window["start_local"]))
+    span = wording.duration(datetime.fromisoformat(window["end_local"]) - datetime.fromisoformat(window["start_local"]))
     lines = []
     total, findings = document["events_total"], len(document["findings"])
     sources = sorted({e["module"] for e in document["events"]})
     if total:
         lines.append(f"From {window['start_local']} to {window['end_local']} ({span}), the acquisition records "
-                     f"{_count(total, 'event')} from {_count(len(sources), 'source')}"
-                     + (f"; {_count(findings, 'finding')} among them." if findings else ", none of them a finding."))
+                     f"{wording.count(total, 'event')} from {wording.count(len(sources), 'source')}"
+                     + (f"; {wording.count(findings, 'finding')} among them." if findings else ", none of them a finding."))
     else:
         lines.append(f"From {window['start_local']} to {window['end_local']} ({span}), the acquisition records "
                      "nothing.")
@@ -324,32 +325,32 @@ def _statement(document: dict[str, Any]) -> list[str]:
     before = [c["module"] for c in coverage if c["coverage"] == "before"]
     untimed = [c["module"] for c in coverage if c["coverage"] == "no times"]
     if covering:
-        lines.append(f"Sources whose records span the whole window: {_join(covering)}.")
+        lines.append(f"Sources whose records span the whole window: {wording.join(covering)}.")
     if partly:
-        lines.append(f"Sources whose records span part of it: {_join(partly)}.")
+        lines.append(f"Sources whose records span part of it: {wording.join(partly)}.")
     quiet = [name for name in covering if not seen.get(name)]
     if quiet:
-        lines.append(f"These could have seen the window and recorded nothing in it: {_join(quiet)}.")
+        lines.append(f"These could have seen the window and recorded nothing in it: {wording.join(quiet)}.")
     if after:
-        lines.append(f"Sources that begin after the window, so could not have seen it: {_join(after)}.")
+        lines.append(f"Sources that begin after the window, so could not have seen it: {wording.join(after)}.")
     if before:
-        lines.append(f"Sources that end before the window: {_join(before)}.")
+        lines.append(f"Sources that end before the window: {wording.join(before)}.")
     if untimed:
-        lines.append(f"Sources with no times, which cannot say when anything happened: {_join(untimed)}.")
+        lines.append(f"Sources with no times, which cannot say when anything happened: {wording.join(untimed)}.")
     latest = [c["module"] for c in coverage if c.get("latest_only") and c["coverage"] in ("covers", "partly")]
     if latest:
-        lines.append(f"Only the latest time of each thing is kept by {_join(latest)}: an earlier event in the "
+        lines.append(f"Only the latest time of each thing is kept by {wording.join(latest)}: an earlier event in the "
                      "window may have been overwritten.")
     if not covering and not partly:
         lines.append("No source of this acquisition has records around the window: that nothing is listed does "
                      "not mean that nothing happened.")
     absent = [c["module"] for c in coverage if c["coverage"] not in COVERAGE_READ]
     if absent:
-        lines.append(f"{_count(len(absent), 'other source')} had nothing to read in this acquisition or could not "
+        lines.append(f"{wording.count(len(absent), 'other source')} had nothing to read in this acquisition or could not "
                      "read it (custody.json lists them).")
     undated = len(document["undated"]) + document["undated_left_out"]
     if undated:
-        lines.append(f"{_count(undated, 'setting')} in force when the acquisition was made (accessibility "
+        lines.append(f"{wording.count(undated, 'setting')} in force when the acquisition was made (accessibility "
                      "services, device administrators, debugging keys, profiles) "
                      f"{'has' if undated == 1 else 'have'} no time: whether "
                      f"{'it' if undated == 1 else 'they'} began in the window cannot be told.")

@@ -312,7 +312,7 @@ def headline(findings: list[Finding]) -> str:
         text = step.text()
         if previous is not None:
             delta = step.at - previous
-            text = f", {text}" if delta < timedelta(seconds=1) else f"; {_duration(delta)} later, {text}"
+            text = f", {text}" if delta < timedelta(seconds=1) else f"; {wording.duration(delta)} later, {text}"
         parts.append(text)
         previous = step.at
     line = "".join(parts)
@@ -404,19 +404,6 @@ def _first_sentence(message: str) -> str:
 def _short(value: str) -> str:
     value = " ".join(str(value).split())
     return value if len(value) <= MAX_VALUE else value[:MAX_VALUE - 3] + "..."
-
-
-def _duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 90:
-        return wording.count(seconds, "second")
-    if seconds < 90 * 60:
-        return wording.count(round(seconds / 60), "minute")
-    if seconds < 48 * 3600:
-        return wording.count(round(seconds / 3600), "hour")
-    return wording.count(round(seconds / 86400), "day")
-
-
 
 
 # -- a case's incidents, and what a recheck changed ---------------------------------------------
