@@ -4,6 +4,7 @@ evidence unchanged by a check, nothing written outside the case folder."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from spyglass.cli import main
 from tests.builders.android import AndroidQFBuilder, BugreportBuilder, android_backup
 from tests.builders.android_intrusion import DAY
+from tests.builders.archives import write_zip
 from tests.builders.full_backup import add_everything
 from tests.builders.ios_backup import BackupBuilder
 from tests.builders.ios_fs import from_backup
@@ -69,6 +71,11 @@ def acquisitions(tmp_path: Path) -> dict[str, Path]:
         "androidqf": AndroidQFBuilder().add("backup.ab", android_backup({})).build_folder(tmp_path),
         "android-bugreport": BugreportBuilder().add("FS/data/tombstones/tombstone_00", b"*** ***\n").build_zip(tmp_path),
     }
+    # The same backup as one zip, with the hostile member set (absolute, climbing, a link out) added.
+    folder = made["ios-backup"]
+    members = {f"{backup.udid}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+               for path in sorted(folder.rglob("*")) if path.is_file()}
+    made["ios-backup zip"] = write_zip(tmp_path / "backup.zip", members, hostile=True)
     (tmp_path / "backup.ab").write_bytes(android_backup({
         "apps/com.android.providers.telephony/d_f/000000_sms_backup": __import__("zlib").compress(b"[]")}))
     made["android-backup"] = tmp_path / "backup.ab"
@@ -111,6 +118,9 @@ def test_every_kind_leaves_the_evidence_unchanged_and_writes_only_the_case(tmp_p
         assert list(temp.iterdir()) == [], name
         assert (case / "case.json").exists() or (hostile and done.returncode == 2 and not case.exists()), name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases", "evidence", "temp"]
+    zipped = json.loads((tmp_path / "cases" / "ios-backup-zip" / "case.json").read_text())
+    assert zipped["acquisition"]["kind"] == "ios-backup"
+    assert any("../../escape.txt" in warning for warning in zipped["warnings"])
 
 
 MEMORY_CEILING = 1536 * 1024 * 1024    # address space a check of hostile evidence may use
