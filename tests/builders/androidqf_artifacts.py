@@ -93,6 +93,20 @@ PACKAGES_2021 = [{"name": "com.whatsapp", "files": [{"path": "/data/app/com.what
                   "third_party": True}]
 
 
+def androidqf_package(name: str, installer: str, *, system: bool = False) -> dict[str, Any]:
+    """One packages.json entry as androidqf writes it: one APK with a verified certificate."""
+    folder = f"/system/priv-app/{name}" if system else f"/data/app/~~Q2hx1w==/{name}-nM0bXQ==/"
+    return {"name": name, "files": [{
+        "path": f"{folder}/base.apk", "local_name": "", "md5": "0" * 32, "sha1": "1" * 40, "sha256": "2" * 64,
+        "sha512": "3" * 128, "error": "", "verified_certificate": True,
+        "certificate": {"Md5": "4" * 32, "Sha1": "5" * 40, "Sha256": "6" * 64, "ValidFrom": "2020-01-01T00:00:00Z",
+                        "ValidTo": "2050-01-01T00:00:00Z", "Issuer": "CN=Example", "Subject": "CN=Example",
+                        "SignatureAlgorithm": "SHA256-RSA", "SerialNumber": 1},
+        "certificate_error": "", "trusted_certificate": True}],
+        "installer": installer, "uid": 1000 if system else 10250, "disabled": False,
+        "system": system, "third_party": not system}
+
+
 def file_info(path: str, **values: Any) -> dict[str, Any]:
     """One files.json entry as androidqf's collector writes it (adb.FileInfo)."""
     entry = {"path": path, "size": 0, "mode": "", "user_id": 0, "user_name": "", "group_id": 0, "group_name": "",

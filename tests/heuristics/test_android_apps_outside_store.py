@@ -43,9 +43,13 @@ def test_android_apps_outside_store_near_miss():
     assert run(android_apps_outside_store, records) == []
 
 
-def test_android_apps_outside_store_backup_manifest_not_weighed():
-    # An `adb backup` app manifest records no installer: the same package from dumpsys is weighed.
+def test_android_apps_outside_store_backup_manifest_without_installer_not_weighed():
+    # A backup's app manifest has no system flag: without an installer, the phone's own apps and
+    # USB installs look alike. With one, it is weighed as any package is.
     from_backup = package("com.example.spy", installer=None)
     from_backup.fields["source"] = "backup manifest"
-    found = run(android_apps_outside_store, [from_backup, package("com.example.spy2", installer=None)])
-    assert [d.observable for d in found] == [Observable("app_id", "com.example.spy2")]
+    dropped = package("com.example.dropped", installer="com.example.dropper")
+    dropped.fields["source"] = "backup manifest"
+    found = run(android_apps_outside_store, [from_backup, dropped, package("com.example.spy2", installer=None)])
+    assert [d.observable for d in found] == [Observable("app_id", "com.example.dropped"),
+                                            Observable("app_id", "com.example.spy2")]

@@ -18,6 +18,7 @@ from spyglass.check import check
 from spyglass.indicators import IndicatorIndex, load_paths
 from spyglass.records import Observable
 from tests.builders.android import AndroidQFBuilder
+from tests.builders.androidqf_artifacts import androidqf_package
 from tests.indicators.stix_bundles import related_bundle, write
 
 PLANTED = "com.example.spy"
@@ -25,24 +26,11 @@ DECOYS = ("com.example.spyglass", "com.example.sp", "com.example.spy.helper", "o
 BOOT = int(datetime(2024, 6, 1, 8, tzinfo=UTC).timestamp() * 1000)
 
 
-def _package(name: str, installer: str, *, system: bool = False) -> dict:
-    folder = f"/system/priv-app/{name}" if system else f"/data/app/~~Q2hx1w==/{name}-nM0bXQ==/"
-    return {"name": name, "files": [{
-        "path": f"{folder}/base.apk", "local_name": "", "md5": "0" * 32, "sha1": "1" * 40, "sha256": "2" * 64,
-        "sha512": "3" * 128, "error": "", "verified_certificate": True,
-        "certificate": {"Md5": "4" * 32, "Sha1": "5" * 40, "Sha256": "6" * 64, "ValidFrom": "2020-01-01T00:00:00Z",
-                        "ValidTo": "2050-01-01T00:00:00Z", "Issuer": "CN=Example", "Subject": "CN=Example",
-                        "SignatureAlgorithm": "SHA256-RSA", "SerialNumber": 1},
-        "certificate_error": "", "trusted_certificate": True}],
-        "installer": installer, "uid": 1000 if system else 10250, "disabled": False,
-        "system": system, "third_party": not system}
-
-
 def _acquisition(tmp_path):
-    packages = [_package(PLANTED, "null"),
-                *(_package(name, "com.android.vending") for name in DECOYS),
-                _package("com.google.android.gms", "com.android.vending", system=True),
-                _package("com.android.settings", "null", system=True)]
+    packages = [androidqf_package(PLANTED, "null"),
+                *(androidqf_package(name, "com.android.vending") for name in DECOYS),
+                androidqf_package("com.google.android.gms", "com.android.vending", system=True),
+                androidqf_package("com.android.settings", "null", system=True)]
     getprop = (b"[ro.boot.selinux]: [enforcing]\n[ro.build.version.release]: [14]\n"
                b"[ro.build.version.security_patch]: [2023-10-05]\n[ro.product.model]: [Pixel 7]\n"
                b"[ro.runtime.firstboot]: [" + str(BOOT).encode() + b"]\n")

@@ -22,6 +22,7 @@ if str(REPO) not in sys.path:   # tests.builders lives in the repository, beside
 
 from tests.builders.android import AndroidQFBuilder, BugreportBuilder, android_backup  # noqa: E402
 from tests.builders.android_sms import SMS_MEMBER, message_backup  # noqa: E402
+from tests.builders.androidqf_artifacts import androidqf_package  # noqa: E402
 from tests.builders.archives import write_zip  # noqa: E402
 from tests.builders.dumpsys_text import dumpstate, section  # noqa: E402
 from tests.builders.full_backup import add_everything, e2e_feed, indicator_bundle  # noqa: E402
@@ -34,18 +35,6 @@ from tests.builders.sysdiagnose import SysdiagnoseBuilder  # noqa: E402
 PLANTED_APP = "com.example.spy"
 PLANTED_SMS_DOMAIN = "sms-evil.example"
 BACKUP_PASSWORD = "worker test \u2603"
-
-
-def _package(name: str, installer: str) -> dict:
-    folder = f"/data/app/~~Q2hx1w==/{name}-nM0bXQ==/"
-    return {"name": name, "files": [{
-        "path": f"{folder}/base.apk", "local_name": "", "md5": "0" * 32, "sha1": "1" * 40, "sha256": "2" * 64,
-        "sha512": "3" * 128, "error": "", "verified_certificate": True,
-        "certificate": {"Md5": "4" * 32, "Sha1": "5" * 40, "Sha256": "6" * 64, "ValidFrom": "2020-01-01T00:00:00Z",
-                        "ValidTo": "2050-01-01T00:00:00Z", "Issuer": "CN=Example", "Subject": "CN=Example",
-                        "SignatureAlgorithm": "SHA256-RSA", "SerialNumber": 1},
-        "certificate_error": "", "trusted_certificate": True}],
-        "installer": installer, "uid": 10250, "disabled": False, "system": False, "third_party": True}
 
 
 def fs_dump(folder: Path, name: str = "iphone-dump", noise: int = 0) -> Path:
@@ -68,7 +57,7 @@ def sysdiagnose(folder: Path, name: str = "sysdiagnose") -> Path:
 
 def androidqf(folder: Path, name: str = "androidqf") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    packages = [_package(PLANTED_APP, "null"), _package("com.example.notes", "com.android.vending")]
+    packages = [androidqf_package(PLANTED_APP, "null"), androidqf_package("com.example.notes", "com.android.vending")]
     builder = AndroidQFBuilder(name=name)
     builder.add("packages.json", json.dumps(packages, indent=4).encode())
     builder.add("settings_global.txt", b"adb_enabled=1\npackage_verifier_enable=0\n")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from spyglass.acquisitions.containers import Container, Member
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.errors import EvidenceError
 from spyglass.limits import MAX_LINE_CHARS, MAX_PLIST_BYTES, MAX_SQLITE_BYTES, MAX_TEXT_BYTES
@@ -220,6 +221,22 @@ class Acquisition(ABC):
     def close(self) -> None:  # noqa: B027 - most acquisitions hold nothing open
         """Release what the acquisition holds open."""
 
+
+
+class ContainerAcquisition(Acquisition):
+    """An acquisition whose files are the members of one container (folder, tar, zip)."""
+
+    container: Container
+
+    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
+        data = self.container.read(file.key.path, limit)
+        return bytearray(data) if mutable else data
+
+    def stream(self, file: EvidenceFile, limit: int) -> Any:
+        # Only the container's own members stream; others (held in memory) are read whole.
+        if isinstance(file.key, Member) and self.container.member(file.key.path) is file.key:
+            return self.container.stream(file.key.path, limit)
+        return super().stream(file, limit)
 
 def _regular_file_size(path: Path, limit: int, source: str) -> int:
     """The size of `path`, refusing links, non-files and anything over `limit` bytes."""

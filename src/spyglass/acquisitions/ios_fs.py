@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import IOS_FS, Acquisition, EvidenceFile, FileEntry
+from spyglass.acquisitions.base import IOS_FS, ContainerAcquisition, EvidenceFile, FileEntry
 from spyglass.acquisitions.containers import FILE, Container, Member, children, first_paths, open_container
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.errors import EvidenceError, SpyglassError
@@ -52,7 +52,7 @@ def root_prefix(paths: Iterator[str]) -> str | None:
     return best
 
 
-class IOSFilesystem(Acquisition):
+class IOSFilesystem(ContainerAcquisition):
     """A full-filesystem dump of an iPhone, over any container."""
 
     kind = IOS_FS
@@ -141,16 +141,6 @@ class IOSFilesystem(Acquisition):
     def companion(self, file: EvidenceFile, suffix: str) -> EvidenceFile | None:
         member = self._member(file.source + suffix)
         return self._file(member, file.source + suffix) if member is not None and member.kind == FILE else None
-
-    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
-        data = self.container.read(file.key.path, limit)
-        return bytearray(data) if mutable else data
-
-    def stream(self, file: EvidenceFile, limit: int) -> Any:
-        # Only the container's own members stream; others (held in memory) are read whole.
-        if isinstance(file.key, Member) and self.container.member(file.key.path) is file.key:
-            return self.container.stream(file.key.path, limit)
-        return super().stream(file, limit)
 
     def describe(self) -> dict[str, Any]:
         described = super().describe()

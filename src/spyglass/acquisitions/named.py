@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from spyglass.acquisitions.base import Acquisition, EvidenceFile, FileEntry
+from spyglass.acquisitions.base import ContainerAcquisition, EvidenceFile, FileEntry
 from spyglass.acquisitions.containers import FILE, Container, Member, children, first_paths, open_container
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.errors import EvidenceError, SpyglassError
@@ -26,7 +26,7 @@ def marked_root(paths: Iterator[str], markers: tuple[str, ...], depth: int = 2) 
     return best
 
 
-class NamedFilesAcquisition(Acquisition):
+class NamedFilesAcquisition(ContainerAcquisition):
     """A container whose files modules name relative to one folder of it."""
 
     markers: tuple[str, ...] = ()
@@ -88,16 +88,6 @@ class NamedFilesAcquisition(Acquisition):
     def companion(self, file: EvidenceFile, suffix: str) -> EvidenceFile | None:
         member = self.container.member(self.prefix + file.source + suffix)
         return self._file(member, file.source + suffix) if member is not None and member.kind == FILE else None
-
-    def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
-        data = self.container.read(file.key.path, limit)
-        return bytearray(data) if mutable else data
-
-    def stream(self, file: EvidenceFile, limit: int) -> Any:
-        # Only the container's own members stream; others (held in memory) are read whole.
-        if isinstance(file.key, Member) and self.container.member(file.key.path) is file.key:
-            return self.container.stream(file.key.path, limit)
-        return super().stream(file, limit)
 
     def _file(self, member: Member, relative: str, device_path: str | None = None) -> EvidenceFile:
         meta = {"size": member.size, "mode": member.mode, "modified": member.modified}

@@ -11,8 +11,10 @@ where it came from (`pm list packages -i`; heuristics/_android.py lists the stor
     com.android.packageinstaller): an APK file opened from a browser, a file manager or a
     message: medium;
   - another app: that app installed it (an alternative store, or a dropper): medium.
-System packages and packages whose APKs lie on a system partition are not reported, nor are
-packages known only from an Android backup's app manifest, which records no installer at all.
+System packages and packages whose APKs lie on a system partition are not reported. An Android
+backup's app manifest names the installer when there was one, but no system flag: a package it
+lists without an installer may be the phone's own as well as one installed over USB, and is not
+reported.
 """
 
 from __future__ import annotations
@@ -38,10 +40,9 @@ def check(records: Mapping[str, Sequence[Record]]) -> Iterator[Detection]:
         name = _android.text(fields.get("package_name"))
         if not name or _android.preinstalled(fields):
             continue
-        if fields.get("source") == "backup manifest":
-            # `adb backup` keeps no installer: its absence there says nothing of how the app came.
-            continue
         installer = _android.installer_of(fields)
+        if installer is None and fields.get("source") == "backup manifest":
+            continue    # no system flag in a backup: the phone's own apps have no installer either
         if installer in _android.STORE_INSTALLERS:
             continue
         observable = Observable("app_id", name)

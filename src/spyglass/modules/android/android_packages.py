@@ -87,6 +87,12 @@ _PACKAGE_NAME = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 _DISABLED_STATES = frozenset({2, 3, 4})   # COMPONENT_ENABLED_STATE_DISABLED, _USER, _UNTIL_USED
 
 
+# Fields of the record contract that packages.json and a backup's manifest do not give (times
+# come from dumpsys package when androidqf has it; no source here says whether an icon is hidden).
+NOT_KNOWN = {"first_install": None, "last_update": None, "first_install_local": None, "last_update_local": None,
+             "hidden_launcher": None}
+
+
 def parse(file: EvidenceFile) -> Iterator[Record]:
     kind = file.acquisition.kind
     if kind == ANDROID_BACKUP:
@@ -170,11 +176,7 @@ def _json_record(name: str, package: dict[str, Any], dumped: DumpedPackage | Non
         "requested_permissions": [],
         "certificates": certificates,
         "apk_files": apk_files,
-        "first_install": None,
-        "last_update": None,
-        "first_install_local": None,
-        "last_update_local": None,
-        "hidden_launcher": None,
+        **NOT_KNOWN,
     }
     installed = None
     if dumped is not None:
@@ -401,11 +403,7 @@ def _manifest_record(file: EvidenceFile) -> Record:
         "requested_permissions": None,
         "certificates": certificates,
         "apk_files": apk_files,
-        "first_install": None,
-        "last_update": None,
-        "first_install_local": None,
-        "last_update_local": None,
-        "hidden_launcher": None,
+        **NOT_KNOWN,
         "version_code": _int(lines[2]),
         "backup_sdk": _int(lines[3]),
         "source": "backup manifest",
