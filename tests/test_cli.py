@@ -408,3 +408,20 @@ def test_report_interrupted_exits_130(finished_case: Path, monkeypatch: pytest.M
     monkeypatch.setattr(misp, "write_misp", interrupted)
     result = CliRunner().invoke(main, ["report", str(finished_case), "-f", "misp"])
     assert result.exit_code == 130 and "Interrupted." in result.output
+
+
+def test_check_nothing_readable_says_what_to_give(tmp_path: Path) -> None:
+    # An androidqf holding only an encrypted backup.ab, checked without its password: exit 2, no
+    # case, and the message says the password is what is missing.
+    from tests.builders.android import AndroidQFBuilder, android_backup
+
+    sms = {"apps/com.android.providers.telephony/d_f/000000_sms_backup": b"[]"}
+    folder = AndroidQFBuilder().add("backup.ab", android_backup(sms, password="pw", rounds=10)).build_folder(tmp_path)
+    for name in ("acquisition.json", "getprop.txt"):      # as MVT's androidqf_encrypted sample: backup.ab alone
+        (folder / name).unlink()
+    result = CliRunner().invoke(main, ["check", str(folder), "-o", str(tmp_path / "case")],
+                                env={"SPYGLASS_BACKUP_PASSWORD": None}, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert ("nothing in this androidqf acquisition could be read, so nothing was checked: backup.ab: backup is "
+            "encrypted: give --password-file, --key-file or SPYGLASS_BACKUP_PASSWORD") in " ".join(result.output.split())
+    assert not (tmp_path / "case").exists()

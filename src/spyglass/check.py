@@ -208,8 +208,11 @@ def _something_was_read(acquisition: Any, results: dict[str, ModuleResult], whol
         return
     failed = sorted(name for name, result in results.items() if result.status in ("error", "missing"))
     reasons = "; ".join(f"{name}: {(results[name].message or '')[:160]}" for name in failed[:5])
+    # What the acquisition itself could not open (an encrypted backup.ab without its password,
+    # say) is often the reason: said first, so the person knows what to give.
+    said = "; ".join(warning[:300] for warning in acquisition.warnings[:3])
     raise SpyglassError(f"{acquisition.root}: nothing in this {acquisition.kind} acquisition could be read, so "
-                        f"nothing was checked" + (f" ({reasons})" if reasons else ""))
+                        f"nothing was checked" + (f": {said}" if said else "") + (f" ({reasons})" if reasons else ""))
 
 
 def _expand_short_links(analyser: Analyser, writer: CaseWriter) -> ModuleResult:
