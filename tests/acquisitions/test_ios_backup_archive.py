@@ -59,6 +59,8 @@ def test_backup_zip_in_udid_folder_reads_every_file(tmp_path):
     assert backup.device["udid"] == builder.udid
     assert backup.device["model"] == "iPhone14,2"
     assert backup.whole_source("listing") == "Manifest.db"
+    assert backup.head("Manifest.db", 16) == b"SQLite format 3\x00"
+    assert backup.head("Status.plist.missing", 16) == b""
     assert backup.inputs["Manifest.db"]["sha256"] == hashlib.sha256((folder / "Manifest.db").read_bytes()).hexdigest()
     backup.close()
 

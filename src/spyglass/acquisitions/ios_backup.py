@@ -224,8 +224,11 @@ class _ArchiveStore:
         return bytearray(data) if mutable else data
 
     def head(self, name: str, size: int) -> bytes:
-        try:
-            return self.read(name, MAX_SQLITE_BYTES)[:size] if self.is_file(name) else b""
+        if not self.is_file(name):
+            return b""
+        try:     # streamed: a look at the start need not inflate the whole member
+            with self.container.stream(self.prefix + name, MAX_SQLITE_BYTES) as handle:
+                return handle.read(size)
         except EvidenceError:
             return b""
 
