@@ -106,3 +106,35 @@ def test_timeline_csv_every_time_of_a_record_tagged_and_importable(tmp_path: Pat
     assert frame["timestamp"].tolist() == [int(row["timestamp"]) for row in rows]
     assert all(tag.startswith("[") and tag.endswith("]") for tag in frame["tag"])
     assert [json.loads(tag) for tag in frame["tag"]][3] == ["spyglass", "critical", "Pegasus"]
+
+
+def test_loads_reads_back_exactly_what_dumps_wrote() -> None:
+    values = [{"big": 2**70, "neg": -(2**64) - 1, "lone": "\ud800", "nan": float("nan")},
+              {"id": "1234567890123456789012", "n": 9_223_372_036_854_775_807, "f": 1.5e308, "s": "é\x00"},
+              ["plain", 1, 2.5, None, True, {"k": []}]]
+    for value in values:
+        line = case_module.dumps(value)
+        again = case_module.loads(line)
+        assert case_module.dumps(again) == line
+    assert case_module.loads(case_module.dumps({"big": 2**70}))["big"] == 2**70      # not a float
+    assert type(case_module.loads('{"n": 12}')["n"]) is int
+    with pytest.raises(ValueError):
+        case_module.loads('{"cut": ')
+
+
+def test_timeline_runs_with_lone_surrogates_and_wide_integers_merge(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rows spilled to runs are read back (orjson refuses an escaped lone surrogate: the
+    # standard library reads that line).
+    monkeypatch.setattr(case_module, "TIMELINE_RUN", 1)
+    out = prepare_output(tmp_path / "case", force=False)
+    writer = CaseWriter(out)
+    writer.begin_module("sms")
+    for number, text in enumerate(["bad \ud800 text", "fine", "wide"]):
+        writer.write_record(Record(datetime(2021, 7, 1, number, tzinfo=UTC), "sent", text, {"n": 2**70},
+                                   module="sms", source="sms.db"))
+    writer.finish({"tool": {}}, [])
+    with (out / "timeline.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert [row[2] for row in rows[1:]] == ["bad \\ud800 text", "fine", "wide"]
+    assert not list(out.glob(".timeline-run-*"))

@@ -1,18 +1,23 @@
-"""A large listing run in a second process writes the same case folder as a serial check."""
+"""Modules run in worker processes write the same case folder as a serial check."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-import spyglass.check
+import spyglass.parallel as parallel
 from spyglass.acquisitions import open_acquisition
+from spyglass.analysis import MAX_SHORT_LINKS, Analyser
 from spyglass.check import check
 from spyglass.indicators import IndicatorIndex
 from spyglass.indicators.loader import load_paths
-from spyglass.parallel import AheadRun, worth_running_ahead
+from spyglass.modules import modules_for
+from spyglass.parallel import Unit, Workers, plan
+from spyglass.records import Observable, Record
+from tests.builders.android import AndroidQFBuilder
 from tests.builders.full_backup import add_everything, e2e_feed
 from tests.builders.ios_backup import BackupBuilder
 from tests.builders.ios_backup_encrypted import build_encrypted
@@ -21,13 +26,13 @@ from tests.builders.ios_fs import FilesystemBuilder
 FILES = ("detections.jsonl", "timeline.csv", "timeline_detected.csv", "incidents.json")
 
 
-class Spy(AheadRun):
-    taken: list[bool] = []
+class Spy(Workers):
+    taken: list[dict[str, int]] = []
 
-    def result(self):  # type: ignore[override]
-        outcome = super().result()
-        Spy.taken.append(outcome is not None)
-        return outcome
+    def results(self):  # type: ignore[override]
+        taken = super().results()
+        Spy.taken.append({module: len(slices) for module, slices in taken.items()})
+        return taken
 
 
 def case_contents(case: Path) -> dict[str, object]:
@@ -43,6 +48,11 @@ def case_contents(case: Path) -> dict[str, object]:
     return found
 
 
+def leftovers(case: Path) -> list[str]:
+    return sorted(path.name for path in [*case.iterdir(), *(case / "records").iterdir()]
+                  if path.name.startswith("."))
+
+
 @pytest.fixture
 def feed_index(tmp_path: Path) -> IndicatorIndex:
     feed = tmp_path / "e2e.stix2"
@@ -50,87 +60,164 @@ def feed_index(tmp_path: Path) -> IndicatorIndex:
     return IndicatorIndex(load_paths([feed]))
 
 
-def both_ways(evidence: Path, tmp_path: Path, index: IndicatorIndex, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(spyglass.check, "AheadRun", Spy)
+@pytest.fixture
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setenv("SPYGLASS_PARALLEL_MIN_SECONDS", "0")
+
+
+def both_ways(evidence: Path, tmp_path: Path, index: IndicatorIndex, monkeypatch: pytest.MonkeyPatch,
+              sliced: bool = True):
+    monkeypatch.setattr(parallel, "Workers", Spy)
+    # Small inputs: the listing weighed as the largest part, so that it is sliced, or as nothing.
+    monkeypatch.setattr(parallel, "ENTRY_SECONDS", 1.0 if sliced else 0.0)
+    monkeypatch.setattr(parallel, "PASS_SECONDS", 0.0)
     Spy.taken = []
-    monkeypatch.setenv("SPYGLASS_PARALLEL_MIN_ENTRIES", "0")
     monkeypatch.setenv("SPYGLASS_JOBS", "1")
-    check(evidence, tmp_path / "serial", [], index)
+    check(evidence, tmp_path / "serial", [], index, force=True)
     assert Spy.taken == []
     monkeypatch.setenv("SPYGLASS_JOBS", "2")
-    check(evidence, tmp_path / "parallel", [], index)
+    check(evidence, tmp_path / "parallel", [], index, force=True)
+    assert leftovers(tmp_path / "parallel") == []          # no worker report, run or slice is left
     return case_contents(tmp_path / "serial"), case_contents(tmp_path / "parallel")
 
 
-def test_parallel_backup_same_case_as_serial(tmp_path, feed_index, monkeypatch):
+def test_parallel_backup_same_case_as_serial(tmp_path, feed_index, monkeypatch, two_cores):
     backup = add_everything(BackupBuilder()).build(tmp_path / "backup")
-    serial, parallel = both_ways(backup, tmp_path, feed_index, monkeypatch)
-    assert Spy.taken == [True]                      # the listing did run in the worker
-    assert parallel == serial
+    serial, parallel_case = both_ways(backup, tmp_path, feed_index, monkeypatch)
+    [taken] = Spy.taken
+    assert taken == {"manifest": 2}                         # the listing was cut in two slices
+    assert parallel_case == serial
+    serial, parallel_case = both_ways(backup, tmp_path, feed_index, monkeypatch, sliced=False)
+    [taken] = Spy.taken
+    assert "manifest" not in taken and len(taken) > 10      # whole modules ran in the worker
+    assert {"sms", "safari_history", "datausage"} & set(taken)
+    assert parallel_case == serial
     manifest = serial["case.json"]["modules"]["manifest"]
     assert manifest["status"] == "ok" and manifest["records"] > 20
     assert serial["records/manifest.jsonl"].count(b"\n") == manifest["records"]
+    assert serial["detections.jsonl"].count(b"\n") > 5      # findings came from the workers' modules too
 
 
-def test_parallel_dump_same_case_as_serial(tmp_path, feed_index, monkeypatch):
+def test_parallel_dump_same_case_as_serial(tmp_path, feed_index, monkeypatch, two_cores):
     dump = FilesystemBuilder()
     for number in range(50):
         dump.add(f"/private/var/mobile/Library/Logs/file-{number}.log", b"x" * number)
     dump.add("/private/var/db/com.apple.xpc.roleaccountd.staging/roleaccountd.plist", b"<plist/>")
     folder = dump.build_folder(tmp_path / "dump")
-    serial, parallel = both_ways(folder, tmp_path, feed_index, monkeypatch)
-    assert Spy.taken == [True]
-    assert parallel == serial
+    serial, parallel_case = both_ways(folder, tmp_path, feed_index, monkeypatch)
+    assert Spy.taken[0]["manifest"] == 2
+    assert parallel_case == serial
+    assert serial["case.json"]["modules"]["manifest"]["records"] == 51 + 7     # the files and their folders
 
 
-def test_parallel_worker_that_fails_leaves_the_module_to_this_process(tmp_path, feed_index, monkeypatch):
-    class Failing(AheadRun):
-        def result(self):  # type: ignore[override]
-            self.stop()
-            self.records_path.unlink(missing_ok=True)
-            return None
+def test_parallel_androidqf_same_case_as_serial(tmp_path, feed_index, monkeypatch, two_cores):
+    packages = [{"name": f"com.example.app{number}", "installer": "com.android.vending", "system": False,
+                 "files": [], "certificates": [], "permissions": []} for number in range(30)]
+    folder = (AndroidQFBuilder()
+              .add("packages.json", json.dumps(packages).encode())
+              .add("settings_global.txt", b"adb_enabled=1\npackage_verifier_enable=0\n")
+              .add("processes.txt", b"USER PID PPID VSZ RSS WCHAN ADDR S NAME\nroot 1 0 1 1 0 0 S init\n")
+              .build_folder(tmp_path))
+    serial, parallel_case = both_ways(folder, tmp_path, feed_index, monkeypatch)
+    assert len(Spy.taken[0]) > 5                            # modules ran in the worker
+    assert parallel_case == serial
+    assert serial["case.json"]["modules"]["android_packages"]["records"] == 30
 
+
+def test_parallel_worker_that_fails_leaves_its_modules_to_this_process(tmp_path, feed_index, monkeypatch,
+                                                                       two_cores):
     backup = add_everything(BackupBuilder()).build(tmp_path / "backup")
-    monkeypatch.setenv("SPYGLASS_PARALLEL_MIN_ENTRIES", "0")
     monkeypatch.setenv("SPYGLASS_JOBS", "1")
     check(backup, tmp_path / "serial", [], feed_index)
     monkeypatch.setenv("SPYGLASS_JOBS", "2")
-    monkeypatch.setattr(spyglass.check, "AheadRun", Failing)
-    check(backup, tmp_path / "fallback", [], feed_index)
-    assert case_contents(tmp_path / "fallback") == case_contents(tmp_path / "serial")
+    # A worker that dies at once, and one that reports a line cut short and nothing else.
+    for number, command in enumerate([[sys.executable, "-c", "import sys; sys.exit(3)"],
+                                      [sys.executable, "-c", "import sys, pickle; p = pickle.load(sys.stdin.buffer); "
+                                                             "open(p['report'], 'w').write('{\"module\": \"sms')"]]):
+        monkeypatch.setattr(parallel, "WORKER", command)
+        check(backup, tmp_path / f"fallback-{number}", [], feed_index)
+        assert case_contents(tmp_path / f"fallback-{number}") == case_contents(tmp_path / "serial")
+        assert leftovers(tmp_path / f"fallback-{number}") == []
 
 
-def test_parallel_worker_on_evidence_it_cannot_open_reports_failure(tmp_path):
-    records = tmp_path / "manifest.jsonl"
-    run = AheadRun(tmp_path / "no-such-backup", "ios-backup", records)
-    assert run.result() is None
-    assert not records.exists()
+def test_parallel_sliced_module_with_a_fault_is_run_again_whole():
+    def outcome(part, status="ok", errors=(), records=10):
+        return {"module": "manifest", "part": part, "runs": [], "share": {}, "inputs": {}, "warnings": [],
+                "result": {"status": status, "records": records, "files": ["Manifest.db"], "message": None,
+                           "errors": list(errors), "seconds": 0.1}}
+
+    assert parallel._clean([outcome(0), outcome(1)]) is True
+    assert parallel._clean([outcome(0), outcome(1, errors=["Manifest.db: damaged (after 3 records read)"])]) is False
+    assert parallel._clean([outcome(0), outcome(1, status="error")]) is False
+    assert parallel._clean([outcome(0, records=parallel.MAX_MODULE_RECORDS), outcome(1)]) is False
+    assert parallel._clean([outcome(0, status="error")]) is True     # a whole module is taken as it ended
 
 
-def test_parallel_not_for_encrypted_small_or_single_core(tmp_path, monkeypatch):
+def test_parallel_plan(tmp_path, monkeypatch):
     builder = BackupBuilder()
-    builder.add_file("HomeDomain", "Library/Logs/a.txt", b"a")
+    builder.add_file("HomeDomain", "Library/SMS/sms.db", b"x" * 1_000_000)
+    builder.add_file("HomeDomain", "Library/Safari/History.db", b"y" * 1_500_000)
+    for number in range(200):
+        builder.add_file("MediaDomain", f"Media/{number}.jpg", b"z")
     plain = open_acquisition(builder.build(tmp_path / "plain"))
-    names = ["backup_info", "manifest"]
-    monkeypatch.delenv("SPYGLASS_PARALLEL_MIN_ENTRIES", raising=False)
-    monkeypatch.setenv("SPYGLASS_JOBS", "2")
+    modules = modules_for(plain.kind)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert worth_running_ahead(plain, names) is False                 # 1 entry, under the threshold
-    monkeypatch.setenv("SPYGLASS_PARALLEL_MIN_ENTRIES", "0")
-    assert worth_running_ahead(plain, names) is True
-    assert worth_running_ahead(plain, ["backup_info"]) is False       # no listing module
-    monkeypatch.setenv("SPYGLASS_JOBS", "1")
-    assert worth_running_ahead(plain, names) is False
     monkeypatch.setenv("SPYGLASS_JOBS", "2")
+    monkeypatch.delenv("SPYGLASS_PARALLEL_MIN_SECONDS", raising=False)
+    assert plan(plain, modules) == []        # 1.27 s of estimated work (by the databases' size): too little
+    monkeypatch.setenv("SPYGLASS_PARALLEL_MIN_SECONDS", "0")
+    shares = plan(plain, modules)
+    # Safari's 0.75 s stays here; sms.db's 0.5 s, shared by its two modules, goes to the worker.
+    assert [unit for share in shares for unit in share if unit.module in ("sms", "sms_attachments", "safari_history")] \
+        == [Unit("sms"), Unit("sms_attachments")]
+    monkeypatch.setattr(parallel, "ENTRY_SECONDS", 1.0)       # a listing that outweighs the rest
+    shares = plan(plain, modules)
+    assert len(shares) == 2 and [share[0] for share in shares] == [Unit("manifest", 0, 2), Unit("manifest", 1, 2)]
+    monkeypatch.setenv("SPYGLASS_JOBS", "1")
+    assert plan(plain, modules) == []
+    monkeypatch.setenv("SPYGLASS_JOBS", "4")
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    assert worth_running_ahead(plain, names) is False
+    assert plan(plain, modules) == []
     plain.close()
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     password = tmp_path / "pw.txt"
     password.write_text("pw\n")
     from spyglass.secrets import Secrets
+
     encrypted = build_encrypted(builder, tmp_path / "enc", "pw")
-    acquisition = open_acquisition(encrypted.root, secrets=Secrets(password_file=password, environ={},
-                                                                   interactive=False))
-    assert worth_running_ahead(acquisition, names) is False            # the key stays in this process
+    secrets = Secrets(password_file=password, environ={}, interactive=False)
+    acquisition = open_acquisition(encrypted.root, secrets=secrets)
+    assert plan(acquisition, modules, secrets) == []       # the key stays in this process
     acquisition.close()
+
+
+def test_parallel_backup_listing_slices_join_to_the_listing(tmp_path):
+    builder = BackupBuilder()
+    for number in range(101):
+        builder.add_file("HomeDomain", f"Library/f{number:03d}", b"a")
+    acquisition = open_acquisition(builder.build(tmp_path / "backup"))
+    whole = [entry.source for entry in acquisition.listing()]
+    slices = []
+    for part in range(3):
+        acquisition.listing_part = (part, 3)
+        slices.append([entry.source for entry in acquisition.listing()])
+    assert [len(piece) for piece in slices] == [33, 34, 34]
+    assert [source for piece in slices for source in piece] == whole
+    assert len(whole) == 101 and whole[0] == "HomeDomain/Library/f000"
+    acquisition.close()
+
+
+def test_short_links_kept_in_module_order_whatever_order_they_came_in():
+    def link_record(module, number):
+        return Record(None, "", "", observables=(Observable("url", f"https://bit.ly/{module}{number}"),),
+                      module=module, source="s")
+
+    analyser = Analyser(None, [], {"sms": "", "safari_history": "", "whatsapp": ""})
+    for number in range(MAX_SHORT_LINKS):
+        analyser.add(link_record("whatsapp", number))
+    analyser.add(link_record("safari_history", 0))
+    analyser.add(link_record("sms", 0))
+    assert [link["module"] for link in analyser.short_links[:3]] == ["sms", "safari_history", "whatsapp"]
+    assert len(analyser.short_links) == MAX_SHORT_LINKS and analyser.short_link_count == MAX_SHORT_LINKS + 2
+    assert analyser.short_links[-1]["url"] == f"https://bit.ly/whatsapp{MAX_SHORT_LINKS - 3}"

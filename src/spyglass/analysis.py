@@ -64,9 +64,24 @@ class Analyser:
                 self.wanted[module].append(heuristic.heuristic.keep)
         self.kept: dict[str, list[Record]] = defaultdict(list)
         self.detections: list[Detection] = []
-        self.short_links: list[dict[str, str]] = []
-        self.short_link_count = 0
+        # By module, each cut at MAX_SHORT_LINKS, and joined in the modules' order (`short_links`):
+        # the links kept are the same whichever process read which module (spyglass/parallel.py).
+        self.links_by_module: dict[str, list[dict[str, str]]] = {}
+        self.links_seen: dict[str, int] = {}
         self.heuristic_results: dict[str, dict[str, Any]] = {}
+
+    @property
+    def short_link_count(self) -> int:
+        return sum(self.links_seen.values())
+
+    @property
+    def short_links(self) -> list[dict[str, str]]:
+        """The shortened links seen, in the order of the modules' descriptions (the check's module
+        order), at most MAX_SHORT_LINKS."""
+        order = {name: number for number, name in enumerate(self.descriptions)}
+        joined = [link for module in sorted(self.links_by_module, key=lambda name: order.get(name, len(order)))
+                  for link in self.links_by_module[module]]
+        return joined[:MAX_SHORT_LINKS]
 
     def add(self, record: Record) -> None:
         keeps = self.wanted.get(record.module)
@@ -108,10 +123,30 @@ class Analyser:
     def _note_short_link(self, record: Record, url: str) -> None:
         host = url_host(url)
         if host in SHORTENER_DOMAINS:
-            self.short_link_count += 1
-            if len(self.short_links) < MAX_SHORT_LINKS:
-                self.short_links.append({"url": url, "module": record.module, "source": record.source,
-                                         "status": "not expanded"})
+            self.links_seen[record.module] = self.links_seen.get(record.module, 0) + 1
+            links = self.links_by_module.setdefault(record.module, [])
+            if len(links) < MAX_SHORT_LINKS:
+                links.append({"url": url, "module": record.module, "source": record.source,
+                              "status": "not expanded"})
+
+    def share(self, module: str) -> dict[str, Any]:
+        """What `add` kept of one module's records, as JSON (a worker process hands it over)."""
+        return {"detections": [d.to_dict() for d in self.detections if d.module == module],
+                "kept": [r.to_dict() for r in self.kept.get(module, ())],
+                "short_links": self.links_by_module.get(module, []),
+                "short_links_seen": self.links_seen.get(module, 0)}
+
+    def take(self, module: str, share: dict[str, Any]) -> None:
+        """A worker's `share` of `module` (or of one slice of it, slices taken in order), as if
+        its records had been added here."""
+        self.detections.extend(Detection.from_dict(data) for data in share["detections"])
+        if share["kept"]:
+            self.kept[module].extend(Record.from_dict(data) for data in share["kept"])
+        if share["short_links"]:
+            links = self.links_by_module.setdefault(module, [])
+            links.extend(share["short_links"][:MAX_SHORT_LINKS - len(links)])
+        if share["short_links_seen"]:
+            self.links_seen[module] = self.links_seen.get(module, 0) + share["short_links_seen"]
 
     def finish(self) -> list[Detection]:
         """Run every heuristic (each isolated) and return all detections, most severe first."""

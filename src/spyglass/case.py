@@ -58,6 +58,25 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True, default=_json_default, separators=(",", ":"))
 
 
+# orjson reads an integer of more than 64 bits as a float, and refuses what the fallback writer
+# above writes for text orjson cannot (lone surrogates, escaped) and NaN. A line with a run of 19
+# digits (an integer that may be that wide) or that orjson refuses is read by the standard
+# library, so every line reads back as `dumps` wrote it; the rest, nearly all, several times faster.
+_WIDE_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def loads(line: str | bytes) -> Any:
+    """One JSON value as `dumps` wrote it (records, rows, findings read back from a case)."""
+    if orjson is not None:
+        text = line if isinstance(line, str) else line.decode("utf-8", "surrogateescape")
+        if _WIDE_NUMBER.search(text) is None:
+            try:
+                return orjson.loads(line)
+            except orjson.JSONDecodeError:
+                pass
+    return json.loads(line)
+
+
 INCOMPLETE = ".spyglass-incomplete"   # in a case folder while a check writes it
 
 
@@ -86,6 +105,7 @@ def prepare_output(out: Path, force: bool, evidence: Path | None = None) -> Path
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "records").mkdir(exist_ok=True)
+        remove_strays(out)
         (out / INCOMPLETE).write_text("a check was writing this case and did not finish\n", encoding="utf-8")
     except OSError as exc:
         raise SpyglassError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
@@ -109,6 +129,14 @@ def discard_output(out: Path, existed: bool) -> None:
             shutil.rmtree(target, ignore_errors=True)
         else:
             target.unlink(missing_ok=True)
+    remove_strays(out)
+
+
+def remove_strays(out: Path) -> None:
+    """The sorted timeline runs and worker reports (spyglass/parallel.py) of a check that stopped."""
+    for pattern in (".timeline-run-*.tmp", ".worker-*.jsonl"):
+        for stray in out.glob(pattern):
+            stray.unlink(missing_ok=True)
 
 
 class Timeline:
@@ -122,12 +150,14 @@ class Timeline:
     findings are known and their records' digests say which rows they tag.
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, prefix: str = "") -> None:
         from spyglass.reports.timesketch import record_times
 
         self.out = out
+        self.prefix = prefix        # a worker process's runs are named apart (spyglass/parallel.py)
         self.rows: list[tuple[Any, ...]] = []
         self.runs: list[Path] = []
+        self.spilled = 0
         self._times = record_times
 
     def add(self, record: Record, line: str | None = None) -> None:
@@ -144,19 +174,30 @@ class Timeline:
 
     def _spill(self) -> None:
         self.rows.sort()
-        run = self.out / f".timeline-run-{len(self.runs)}.tmp"
+        run = self.out / f".timeline-run-{self.prefix}{self.spilled}.tmp"
+        self.spilled += 1
         with run.open("w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
             for row in self.rows:
                 handle.write(dumps(row) + "\n")
         self.runs.append(run)
         self.rows = []
 
+    def spill_all(self) -> list[Path]:
+        """Every row written to sorted runs (a worker's, handed to the check that merges them)."""
+        if self.rows:
+            self._spill()
+        runs, self.runs = self.runs, []
+        return runs
+
+    def adopt(self, runs: list[Path]) -> None:
+        """Sorted runs another process wrote in this case folder (`spill_all`), merged here."""
+        self.runs.extend(runs)
+
     def _sorted_rows(self) -> Iterator[tuple[Any, ...]]:
         self.rows.sort()
         handles = [run.open(encoding="utf-8") for run in self.runs]
         try:
-            load = orjson.loads if orjson is not None else json.loads
-            streams = [(tuple(load(line)) for line in handle) for handle in handles]
+            streams = [(tuple(loads(line)) for line in handle) for handle in handles]
             yield from heapq.merge(self.rows, *streams)
         finally:
             for handle in handles:
@@ -207,17 +248,18 @@ def record_digest(record: Record, line: str | None = None) -> str:
 class CaseWriter:
     """Streams records to records/MODULE.jsonl and their times to the timeline (`Timeline`)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, prefix: str = "") -> None:
         self.out = out
-        self.timeline = Timeline(out)
+        self.timeline = Timeline(out, prefix)
         self._handle: IO[str] | None = None
 
     def records_path(self, name: str) -> Path:
         return self.out / "records" / f"{SAFE_NAME.sub('_', name)}.jsonl"
 
-    def begin_module(self, name: str) -> None:
+    def begin_module(self, name: str, path: Path | None = None) -> None:
+        """Records from now on go to records/NAME.jsonl (or `path`: a worker's slice of it)."""
         self.end_module()
-        self._handle = self.records_path(name).open("w", encoding="utf-8", newline="\n")
+        self._handle = (path or self.records_path(name)).open("w", encoding="utf-8", newline="\n")
 
     def write_record(self, record: Record) -> None:
         line = dumps(record.to_dict())
@@ -305,7 +347,7 @@ def read_detections(case_dir: Path) -> list[Detection]:
     detections = []
     for number, line in enumerate(_lines(path), start=1):
         try:
-            detections.append(Detection.from_dict(json.loads(line)))
+            detections.append(Detection.from_dict(loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
             raise SpyglassError(f"{path}:{number}: not a spyglass finding ({exc})") from exc
     return detections
@@ -317,7 +359,7 @@ def iter_records(case_dir: Path, module: str) -> Iterator[Record]:
         return
     for number, line in enumerate(_lines(path), start=1):
         try:
-            yield Record.from_dict(json.loads(line))
+            yield Record.from_dict(loads(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise SpyglassError(f"{path}:{number}: not a spyglass record ({exc})") from exc
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from spyglass import __version__, heuristics
+from spyglass import __version__, heuristics, parallel
 from spyglass.acquisitions import open_acquisition
 from spyglass.analysis import Analyser, summarise, verdict
 from spyglass.case import (
@@ -35,7 +35,6 @@ from spyglass.detections import INDICATOR, Detection, is_finding
 from spyglass.errors import SpyglassError
 from spyglass.incidents import DEFAULT_GAP, build_incidents, incident_changes, read_incidents
 from spyglass.modules import discover, modules_for
-from spyglass.parallel import AHEAD_MODULE, AheadRun, read_back, worth_running_ahead
 from spyglass.records import Record, iso_utc, observables
 from spyglass.runner import ModuleResult, run_module
 from spyglass.verdict import assess_case
@@ -119,31 +118,30 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         analyser = Analyser(index, loaded_heuristics, descriptions)
         writer = CaseWriter(out)
         results: dict[str, ModuleResult] = {}
-        # A large listing runs in a second process meanwhile (spyglass/parallel.py); its records
-        # are taken last, which changes nothing written: every module has its own records file,
-        # and findings are sorted by a key that names their module.
-        ahead = (AheadRun(acquisition.root, acquisition.kind, writer.records_path(AHEAD_MODULE))
-                 if worth_running_ahead(acquisition, [m.name for m in modules]) else None)
+        # On more than one core, worker processes run a share of the modules meanwhile
+        # (spyglass/parallel.py); theirs are taken after this process's own, in module order,
+        # which changes nothing written.
+        shares = parallel.plan(acquisition, modules, secrets)
+        workers = parallel.Workers(acquisition, out, shares, index) if shares else None
         try:
-            for module in sorted(modules, key=lambda m: ahead is not None and m.name == AHEAD_MODULE):
+            for module in modules:
+                if workers is None or module.name not in workers.units:
+                    results[module.name] = _run_here(module, acquisition, writer, analyser, progress)
+            taken = workers.results() if workers is not None else {}
+            for module in modules:
+                if module.name in results:
+                    continue
+                if module.name not in taken:      # the worker failed: run here after all
+                    results[module.name] = _run_here(module, acquisition, writer, analyser, progress)
+                    continue
                 result = ModuleResult(module.name, module.artifact.description)
                 progress.module_started(module.name, module.artifact.description)
-                done = ahead.result() if ahead is not None and module.name == AHEAD_MODULE else None
-                if done is not None:
-                    _take_ahead(done, result, ahead.records_path, writer, analyser, acquisition)
-                else:
-                    writer.begin_module(module.name)
-                    for record in run_module(module, acquisition, result):
-                        writer.write_record(record)
-                        analyser.add(record)
-                        if result.records % 5000 == 0:
-                            progress.module_record(module.name, result.records)
-                    writer.end_module()
+                parallel.take(taken[module.name], result, out, writer.timeline, analyser.take, acquisition)
                 results[module.name] = result
                 progress.module_finished(result)
         finally:
-            if ahead is not None:
-                ahead.stop()
+            if workers is not None:
+                workers.stop()
         results = {m.name: results[m.name] for m in modules}
         _something_was_read(acquisition, results, {m.name for m in modules if m.artifact.whole})
         if expand_short_links and analyser.short_links:
@@ -186,16 +184,19 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
     return CheckOutcome(out, case, detections)
 
 
-def _take_ahead(done: dict[str, Any], result: ModuleResult, path: Path, writer: CaseWriter,
-                analyser: Analyser, acquisition: Any) -> None:
-    """The worker's module outcome, and its records read back for matching and the timeline."""
-    for name in ("status", "records", "files", "message", "errors", "seconds"):
-        setattr(result, name, done[name])
-    for source, digest in done["inputs"].items():
-        acquisition.inputs.setdefault(source, digest)
-    for record, line in read_back(path):
-        writer.timeline.add(record, line)
+def _run_here(module: Any, acquisition: Any, writer: CaseWriter, analyser: Analyser,
+              progress: Progress) -> ModuleResult:
+    result = ModuleResult(module.name, module.artifact.description)
+    progress.module_started(module.name, module.artifact.description)
+    writer.begin_module(module.name)
+    for record in run_module(module, acquisition, result):
+        writer.write_record(record)
         analyser.add(record)
+        if result.records % 5000 == 0:
+            progress.module_record(module.name, result.records)
+    writer.end_module()
+    progress.module_finished(result)
+    return result
 
 
 def _something_was_read(acquisition: Any, results: dict[str, ModuleResult], whole: set[str]) -> None:

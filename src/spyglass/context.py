@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass import wording
-from spyglass.case import read_detections
+from spyglass.case import loads, read_detections
 from spyglass.detections import INDICATOR, Detection
 from spyglass.errors import SpyglassError
 from spyglass.incidents import finding_ids, read_incidents
@@ -166,7 +166,7 @@ def scan(case_dir: Path, windows: list[Window]) -> Iterator[tuple[list[int], Rec
                 if not line.strip() or not lookup.any_in(line):
                     continue
                 try:
-                    record = Record.from_dict(json.loads(line))
+                    record = Record.from_dict(loads(line))
                 except (ValueError, KeyError, TypeError) as exc:
                     raise SpyglassError(f"{path}:{number}: not a spyglass record ({exc})") from exc
                 for moment, description in record_times(record):

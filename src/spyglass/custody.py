@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass import wording
-from spyglass.case import read_case, read_detections
+from spyglass.case import loads, read_case, read_detections
 from spyglass.context import finding_keys, in_system_folder, record_key, row_order
 from spyglass.errors import SpyglassError
 from spyglass.incidents import finding_ids
@@ -180,7 +180,7 @@ def _records(case_dir: Path) -> Iterator[tuple[str, Record]]:
                 if not line.strip():
                     continue
                 try:
-                    record = Record.from_dict(json.loads(line))
+                    record = Record.from_dict(loads(line))
                 except (ValueError, KeyError, TypeError) as exc:
                     raise SpyglassError(f"{path}:{number}: not a spyglass record ({exc})") from exc
                 yield path.stem, record

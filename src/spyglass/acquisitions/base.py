@@ -168,8 +168,22 @@ class Acquisition(ABC):
         return []
 
     def listing(self) -> Iterator[FileEntry]:
-        """Every file, folder and link the acquisition holds, with its times."""
+        """Every file, folder and link the acquisition holds, with its times (only the slice
+        `listing_part` names, when it is set)."""
         return iter(())
+
+    # A kind whose listing can be cut into equal slices in a stable order says so; a worker
+    # process of spyglass/parallel.py then lists only slice k of n (`listing_part = (k, n)`),
+    # and the slices, joined in order, are the whole listing.
+    slices_listing = False
+    listing_part: tuple[int, int] | None = None
+
+    def listing_bounds(self, count: int) -> tuple[int, int]:
+        """The [start, stop) positions of `listing_part` among `count` entries."""
+        if self.listing_part is None:
+            return 0, count
+        part, parts = self.listing_part
+        return count * part // parts, count * (part + 1) // parts
 
     def whole_source(self, what: str) -> str | None:
         """How the case names where `what` ("listing" or "device") comes from; None if absent."""

@@ -114,6 +114,12 @@ class ManifestEntry:
     def source(self) -> str:
         return f"{self.domain}/{self.relative_path}"
 
+    @classmethod
+    def of(cls, row: Any) -> ManifestEntry:
+        """The entry of a (fileID, domain, relativePath, flags, file) row."""
+        return cls(str(row[0] or ""), str(row[1] or ""), str(row[2] or ""), int(row[3] or 0),
+                   row[4] if isinstance(row[4], bytes) else None)
+
 
 def parse_mbfile(blob: bytes | None) -> dict[str, Any]:
     """The MBFile properties of a Manifest.db `file` blob: size, mode, times, key, class.
@@ -402,15 +408,13 @@ class IOSBackup(Acquisition):
             query += " AND flags = ?"
             params += (flags,)
         for row in self.database.rows(query + " ORDER BY domain, relativePath", params):
-            yield ManifestEntry(str(row[0] or ""), str(row[1] or ""), str(row[2] or ""),
-                                int(row[3] or 0), row[4] if isinstance(row[4], bytes) else None)
+            yield ManifestEntry.of(row)
 
     def entry(self, domain: str, relative_path: str) -> ManifestEntry | None:
         for row in self.database.rows(
                 "SELECT fileID, domain, relativePath, flags, file FROM Files WHERE domain = ? AND relativePath = ?",
                 (domain, relative_path)):
-            return ManifestEntry(str(row[0]), str(row[1]), str(row[2]), int(row[3] or 0),
-                                 row[4] if isinstance(row[4], bytes) else None)
+            return ManifestEntry.of(row)
         return None
 
     def evidence_file(self, entry: ManifestEntry) -> EvidenceFile:
@@ -433,12 +437,22 @@ class IOSBackup(Acquisition):
         query = (f"SELECT fileID, domain, relativePath, flags, file FROM Files WHERE ({where}) "
                  "AND relativePath GLOB ? AND flags = ?")
         for row in self.database.rows(query, (*domains, relative_glob, FLAG_FILE)):
-            yield ManifestEntry(str(row[0] or ""), str(row[1] or ""), str(row[2] or ""),
-                                int(row[3] or 0), row[4] if isinstance(row[4], bytes) else None)
+            yield ManifestEntry.of(row)
+
+    slices_listing = True
 
     def listing(self) -> Iterator[FileEntry]:
         """Every Manifest.db row (files, folders, links) with its MBFile size, mode and times."""
-        for entry in self.entries(flags=None):
+        # Ordered by every column read, so that rows a hostile Manifest repeats under one path
+        # come in one order however the rows are sliced (LIMIT/OFFSET) among processes.
+        query = "SELECT fileID, domain, relativePath, flags, file FROM Files ORDER BY domain, relativePath, fileID, flags, file"
+        params: tuple[int, ...] = ()
+        if self.listing_part is not None:
+            count = sum(int(row[0] or 0) for row in self.database.rows("SELECT COUNT(*) FROM Files"))
+            start, stop = self.listing_bounds(count)
+            query, params = query + " LIMIT ? OFFSET ?", (stop - start, start)
+        for row in self.database.rows(query, params):
+            entry = ManifestEntry.of(row)
             meta = parse_mbfile(entry.blob)
             yield FileEntry(
                 source=entry.source, device_path=device_path(entry.domain, entry.relative_path),

@@ -125,8 +125,11 @@ class IOSFilesystem(ContainerAcquisition):
                     found.append(self._file(member, path))
         return found
 
+    slices_listing = True
+
     def listing(self) -> Iterator[FileEntry]:
-        for path in self._paths:
+        start, stop = self.listing_bounds(len(self._paths))
+        for path in self._paths[start:stop]:
             member = self._member(path)
             if member is None:
                 continue

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from spyglass.case import MAX_TIMELINE_MESSAGE, dumps, read_detections
+from spyglass.case import MAX_TIMELINE_MESSAGE, dumps, loads, read_detections
 from spyglass.detections import INDICATOR, SEVERITY_RANK, Detection
 from spyglass.errors import SpyglassError
 from spyglass.records import Record, iso_utc
@@ -99,7 +99,7 @@ def timesketch_rows(case_dir: Path) -> Iterator[dict[str, Any]]:
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else ():
         for number, line in _numbered_lines(path):
             try:
-                raw = json.loads(line)
+                raw = loads(line)
                 record = Record.from_dict(raw)
             except (ValueError, KeyError, TypeError) as exc:
                 raise SpyglassError(f"{path}:{number}: not a spyglass record ({exc})") from exc
