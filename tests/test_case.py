@@ -48,7 +48,7 @@ def test_case_reading_refuses_junk(tmp_path: Path) -> None:
 
 def test_dumps_survives_what_orjson_refuses() -> None:
     assert case_module.dumps({"lone": "\ud800", "big": 2**70, "raw": b"\x00\xff", 1: "x"}) == \
-        '{"lone":"\\ud800","big":1180591620717411303424,"raw":"00ff","1":"x"}'
+        ' {"lone":"\\ud800","big":1180591620717411303424,"raw":"00ff","1":"x"}'   # marked for loads()
 
 
 def test_case_with_lone_surrogates_is_written(tmp_path: Path) -> None:
@@ -118,6 +118,7 @@ def test_loads_reads_back_exactly_what_dumps_wrote() -> None:
         assert case_module.dumps(again) == line
     assert case_module.loads(case_module.dumps({"big": 2**70}))["big"] == 2**70      # not a float
     assert type(case_module.loads('{"n": 12}')["n"]) is int
+    assert case_module.loads(' {"n": 123456789012345678901234567890}')["n"] == 123456789012345678901234567890
     with pytest.raises(ValueError):
         case_module.loads('{"cut": ')
 

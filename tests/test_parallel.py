@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -221,3 +222,73 @@ def test_short_links_kept_in_module_order_whatever_order_they_came_in():
     assert [link["module"] for link in analyser.short_links[:3]] == ["sms", "safari_history", "whatsapp"]
     assert len(analyser.short_links) == MAX_SHORT_LINKS and analyser.short_link_count == MAX_SHORT_LINKS + 2
     assert analyser.short_links[-1]["url"] == f"https://bit.ly/whatsapp{MAX_SHORT_LINKS - 3}"
+
+
+def recheck_contents(case: Path) -> dict[str, object]:
+    found = case_contents(case)
+    document = found["case.json"]
+    assert isinstance(document, dict)
+    document.pop("rechecked_at")
+    for entry in document["history"]:
+        entry.pop("at", None)
+    return found
+
+
+def test_parallel_recheck_same_as_serial_and_a_failed_reader_changes_nothing(tmp_path, feed_index, monkeypatch,
+                                                                            two_cores):
+    from spyglass.check import recheck
+
+    monkeypatch.setenv("SPYGLASS_JOBS", "1")
+    backup = add_everything(BackupBuilder()).build(tmp_path / "backup")
+    check(backup, tmp_path / "case", [], IndicatorIndex([]))       # no findings yet: the recheck finds them
+    for name in ("serial", "parallel", "fallback"):
+        shutil.copytree(tmp_path / "case", tmp_path / name)
+    recheck(tmp_path / "serial", feed_index)
+    monkeypatch.setenv("SPYGLASS_JOBS", "2")
+    monkeypatch.setattr(parallel, "WORKER_START_SECONDS", 0.0)     # a small case: cut in halves
+    taken: list[int] = []
+    original = parallel.Readers.results
+
+    def spy(self):
+        pieces = original(self)
+        taken.append(len(pieces) if pieces is not None else -1)
+        return pieces
+
+    monkeypatch.setattr(parallel.Readers, "results", spy)
+    recheck(tmp_path / "parallel", feed_index)
+    assert taken and taken[0] > 0                                    # a worker did read a share
+    serial = recheck_contents(tmp_path / "serial")
+    assert serial["detections.jsonl"].count(b"\n") > 5
+    assert recheck_contents(tmp_path / "parallel") == serial
+    monkeypatch.setattr(parallel, "WORKER", [sys.executable, "-c", "import sys; sys.exit(3)"])
+    recheck(tmp_path / "fallback", feed_index)
+    assert taken[-1] == -1                                           # the worker failed: read here
+    assert recheck_contents(tmp_path / "fallback") == serial
+    assert leftovers(tmp_path / "parallel") == leftovers(tmp_path / "fallback") == []
+
+
+def test_parallel_recheck_shares_cut_records_files_at_line_starts(tmp_path, monkeypatch, two_cores):
+    from spyglass.case import read_records, records_file
+
+    records = tmp_path / "records"
+    records.mkdir()
+    lines = {name: [json.dumps(Record(None, "", f"{name} {number} " + "x" * (number % 7), module=name,
+                                      source="s").to_dict()) for number in range(count)]
+             for name, count in (("alpha", 40), ("beta", 3), ("gamma", 0), ("delta", 25))}
+    for name, texts in lines.items():
+        records_file(tmp_path, name).write_text("".join(text + "\n" for text in texts))
+    monkeypatch.setattr(parallel, "WORKER_START_SECONDS", 0.0)
+    for jobs in ("2", "3", "5"):
+        monkeypatch.setenv("SPYGLASS_JOBS", jobs)
+        monkeypatch.setattr("os.cpu_count", lambda: 8)
+        shares = parallel.plan_reading(tmp_path, list(lines))
+        assert len(shares) == int(jobs)
+        assert all(start == 0 for _, start, _ in shares[0])          # this process's share: whole lines from 0
+        read = {name: [] for name in lines}
+        for share in shares:
+            for name, start, stop in share:
+                assert start == 0 or records_file(tmp_path, name).read_bytes()[start - 1:start] == b"\n"
+                read[name] += [record.message for record in read_records(records_file(tmp_path, name), start, stop)]
+        assert read == {name: [json.loads(text)["message"] for text in texts] for name, texts in lines.items()}
+    monkeypatch.setenv("SPYGLASS_JOBS", "1")
+    assert parallel.plan_reading(tmp_path, list(lines)) == []

@@ -54,27 +54,24 @@ def dumps(value: Any) -> str:
             return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
         except TypeError:  # integers beyond 64 bits and other values orjson refuses
             pass
-    # ASCII escapes keep lone surrogates (hostile text) writable as UTF-8.
-    return json.dumps(value, ensure_ascii=True, default=_json_default, separators=(",", ":"))
-
-
-# orjson reads an integer of more than 64 bits as a float, and refuses what the fallback writer
-# above writes for text orjson cannot (lone surrogates, escaped) and NaN. A line with a run of 19
-# digits (an integer that may be that wide) or that orjson refuses is read by the standard
-# library, so every line reads back as `dumps` wrote it; the rest, nearly all, several times faster.
-_WIDE_NUMBER = re.compile(r"[0-9]{19}")
+    # ASCII escapes keep lone surrogates (hostile text) writable as UTF-8. The leading space (JSON
+    # allows it) marks the line for `loads`.
+    return " " + json.dumps(value, ensure_ascii=True, default=_json_default, separators=(",", ":"))
 
 
 def loads(line: str | bytes) -> Any:
-    """One JSON value as `dumps` wrote it (records, rows, findings read back from a case)."""
-    if orjson is not None:
-        text = line if isinstance(line, str) else line.decode("utf-8", "surrogateescape")
-        if _WIDE_NUMBER.search(text) is None:
-            try:
-                return orjson.loads(line)
-            except orjson.JSONDecodeError:
-                pass
-    return json.loads(line)
+    """One JSON value as `dumps` wrote it (records, rows, findings read back from a case).
+
+    orjson reads a line orjson wrote several times faster than the standard library. A line the
+    standard library wrote (marked by its leading space) may hold an integer of more than 64
+    bits, which orjson would read as a float without a word: it is read by the standard library,
+    as is a line orjson refuses (lone surrogates, NaN). Each line reads back as it was written."""
+    if orjson is not None and line[:1] not in (" ", b" "):
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
 
 
 INCOMPLETE = ".spyglass-incomplete"   # in a case folder while a check writes it
@@ -353,15 +350,33 @@ def read_detections(case_dir: Path) -> list[Detection]:
     return detections
 
 
+def records_file(case_dir: Path, module: str) -> Path:
+    return case_dir / "records" / f"{SAFE_NAME.sub('_', module)}.jsonl"
+
+
 def iter_records(case_dir: Path, module: str) -> Iterator[Record]:
-    path = case_dir / "records" / f"{SAFE_NAME.sub('_', module)}.jsonl"
-    if not path.exists():
-        return
-    for number, line in enumerate(_lines(path), start=1):
-        try:
-            yield Record.from_dict(loads(line))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SpyglassError(f"{path}:{number}: not a spyglass record ({exc})") from exc
+    path = records_file(case_dir, module)
+    if path.exists():
+        yield from read_records(path)
+
+
+def read_records(path: Path, start: int = 0, stop: int | None = None) -> Iterator[Record]:
+    """The records of a records file, or of the lines that begin in its bytes [start, stop)
+    (`start` at a line's beginning: spyglass/parallel.py cuts a file among processes)."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        position = start
+        for number, line in enumerate(handle, start=1):
+            if stop is not None and position >= stop:
+                return
+            position += len(line)
+            if not line.strip():
+                continue
+            try:
+                yield Record.from_dict(loads(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                where = f"{path}:{number}" if start == 0 else f"{path} (line {number} after byte {start})"
+                raise SpyglassError(f"{where}: not a spyglass record ({exc})") from exc
 
 
 def _lines(path: Path) -> Iterator[str]:

@@ -24,6 +24,8 @@ from spyglass.case import (
     prepare_output,
     read_case,
     read_detections,
+    read_records,
+    records_file,
     timeline_current,
     timeline_tags,
     write_case_json,
@@ -254,18 +256,11 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
                           {p.stem for p in (case_dir / "records").glob("*.jsonl")})
     descriptions = {name: (case.get("modules", {}).get(name, {}) or {}).get("description") or known.get(name, name)
                     for name in module_names}
-    analyser = Analyser(index, heuristics.discover(), descriptions)
     progress.phase("Matching stored records")
     getattr(progress, "modules_planned", lambda total: None)(len(module_names))
-    for name in module_names:
-        progress.module_started(name, descriptions[name])
-        count = 0
-        for record in iter_records(case_dir, name):
-            analyser.add(record)
-            count += 1
-        result = ModuleResult(name, descriptions[name], records=count,
-                              status=(case.get("modules", {}).get(name) or {}).get("status", "ok"))
-        progress.module_finished(result)
+    analyser = _match_stored(case_dir, module_names, index, descriptions, progress,
+                             {name: (case.get("modules", {}).get(name) or {}).get("status", "ok")
+                              for name in module_names})
     detections = analyser.finish()
     # timeline.csv changes only in the tags of the records that are findings: when those are the
     # same (new feeds that match nothing new, the weekly re-hunt's usual outcome), it is kept as
@@ -310,6 +305,44 @@ def recheck(case_dir: Path, index: Any, *, progress: Progress | None = None,
     case["verdict_tier"] = assess_case(case_dir, case, detections).to_dict()   # spyglass/verdict.py
     write_case_json(case_dir, case)
     return CheckOutcome(case_dir, case, detections, changes)
+
+
+def _match_stored(case_dir: Path, names: list[str], index: Any, descriptions: dict[str, str],
+                  progress: Progress, statuses: dict[str, str]) -> Analyser:
+    """Every stored record matched, module by module; on more than one core the records files are
+    cut among worker processes (spyglass/parallel.py), their shares taken in order."""
+    analyser = Analyser(index, heuristics.discover(), descriptions)
+    shares = parallel.plan_reading(case_dir, names)
+    readers = parallel.Readers(case_dir, shares[1:], index, descriptions) if shares else None
+    counts = dict.fromkeys(names, 0)
+    try:
+        if readers is not None:
+            for name, start, stop in shares[0]:
+                for record in read_records(records_file(case_dir, name), start, stop):
+                    analyser.add(record)
+                    counts[name] += 1
+            pieces = readers.results()
+            if pieces is not None:
+                for piece in pieces:
+                    analyser.take(piece["module"], piece["share"])
+                    counts[piece["module"]] += piece["records"]
+                for name in names:
+                    progress.module_started(name, descriptions[name])
+                    progress.module_finished(ModuleResult(name, descriptions[name], records=counts[name],
+                                                          status=statuses[name]))
+                return analyser
+            # A worker failed: everything is read here, which says where a damaged file is.
+            analyser, counts = Analyser(index, heuristics.discover(), descriptions), dict.fromkeys(names, 0)
+    finally:
+        if readers is not None:
+            readers.stop()
+    for name in names:
+        progress.module_started(name, descriptions[name])
+        for record in iter_records(case_dir, name):
+            analyser.add(record)
+            counts[name] += 1
+        progress.module_finished(ModuleResult(name, descriptions[name], records=counts[name], status=statuses[name]))
+    return analyser
 
 
 # -- what a recheck changed ---------------------------------------------------------------------

@@ -43,8 +43,9 @@ from spyglass.runner import OK, ModuleResult, locate
 ENTRY_SECONDS = 1e-4
 PASS_SECONDS = 1e-5
 MEGABYTE_SECONDS = 0.5
-# Below this much estimated work a worker is not started: it costs about 0.4 s of start-up
-# (Python, spyglass's imports, the acquisition opened again) and the check would not gain.
+# Below this much estimated work a worker is not started: it costs about 0.5 s of start-up
+# (Python, spyglass's imports, the index unpickled, the acquisition opened again).
+WORKER_START_SECONDS = 0.5
 MIN_SECONDS = 2.0
 # Modules that read the listing entry by entry, one record each, and so can be sliced.
 SLICED_MODULES = frozenset({"manifest"})
@@ -150,40 +151,66 @@ def part_path(out: Path, unit: Unit) -> Path:
     return out / "records" / f".{name}.part-{unit.part}-of-{unit.parts}.tmp"
 
 
-class Workers:
-    """The worker processes of one check: `python -m spyglass.parallel`, each given its units,
-    the case folder and the indicator index on its input (paths and indicators, never a
-    secret), each writing one JSON line per finished unit to `.worker-N.jsonl` in the case folder."""
+class _Processes:
+    """Worker processes, `python -m spyglass.parallel`, each given its payload on its input
+    (paths, indicators and its share of the work: never a secret), each writing one JSON line
+    per finished piece of work to `.worker-N.jsonl` in the case folder."""
 
-    def __init__(self, acquisition: Acquisition, out: Path, shares: list[list[Unit]], index: Any) -> None:
+    def __init__(self, out: Path, payloads: list[dict[str, Any]]) -> None:
         self.out = out
-        self.units = {unit.module: unit.parts for share in shares for unit in share}
         self.processes: list[tuple[subprocess.Popen[bytes], Path]] = []
-        for number, share in enumerate(shares, start=1):
+        for number, payload in enumerate(payloads, start=1):
             report = out / f".worker-{number}.jsonl"
             report.unlink(missing_ok=True)
-            payload = pickle.dumps({"evidence": str(acquisition.root), "kind": acquisition.kind, "out": str(out),
-                                    "units": [(u.module, u.part, u.parts) for u in share], "index": index,
-                                    "prefix": f"w{number}-", "report": str(report)}, protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps({**payload, "prefix": f"w{number}-", "report": str(report)},
+                                protocol=pickle.HIGHEST_PROTOCOL)
             try:
                 process = subprocess.Popen(WORKER, stdin=subprocess.PIPE,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             except OSError:
-                continue         # not started: its units run here
+                continue         # not started: its work is done here
             # Handed over from a thread: the worker reads it only once its imports are done, and
-            # this process has modules of its own to run meanwhile.
-            threading.Thread(target=_hand_over, args=(process, payload), daemon=True).start()
+            # this process has work of its own meanwhile.
+            threading.Thread(target=_hand_over, args=(process, data), daemon=True).start()
             self.processes.append((process, report))
+        self.started = len(self.processes) == len(payloads)
+
+    def reports(self) -> list[tuple[int, list[dict[str, Any]]]]:
+        """Once every worker has ended: each one's exit status and finished pieces."""
+        found = []
+        for process, report in self.processes:
+            process.wait()
+            found.append((process.returncode, _read_report(report)))
+            report.unlink(missing_ok=True)
+        return found
+
+    def stop(self) -> None:
+        """Every worker ended (killed if still running: the check stopped). What they wrote and
+        the check did not take is removed by `results`, or with the case (`discard_output`)."""
+        for process, report in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            report.unlink(missing_ok=True)
+
+
+class Workers(_Processes):
+    """The workers of one check, each running its units of `plan`."""
+
+    def __init__(self, acquisition: Acquisition, out: Path, shares: list[list[Unit]], index: Any) -> None:
+        self.units = {unit.module: unit.parts for share in shares for unit in share}
+        super().__init__(out, [{"mode": "check", "evidence": str(acquisition.root), "kind": acquisition.kind,
+                                "out": str(out), "units": [(u.module, u.part, u.parts) for u in share],
+                                "index": index} for share in shares])
 
     def results(self) -> dict[str, list[dict[str, Any]]]:
         """Once every worker has ended: each module whose every slice ended cleanly, with the
         outcomes of its slices in order. What the others left is removed."""
         outcomes: dict[str, dict[int, dict[str, Any]]] = {}
-        for process, report in self.processes:
-            process.wait()
-            for outcome in _read_report(report):
-                outcomes.setdefault(outcome["module"], {})[outcome["part"]] = outcome
-            report.unlink(missing_ok=True)
+        for _, finished in self.reports():
+            for outcome in finished:
+                if _complete(outcome):
+                    outcomes.setdefault(outcome["module"], {})[outcome["part"]] = outcome
         taken: dict[str, list[dict[str, Any]]] = {}
         for module, parts in self.units.items():
             found = outcomes.get(module, {})
@@ -202,14 +229,83 @@ class Workers:
             if parts > 1:
                 part_path(self.out, Unit(module, part, parts)).unlink(missing_ok=True)
 
-    def stop(self) -> None:
-        """Every worker ended (killed if still running: the check stopped). What they wrote and
-        the check did not take is removed by `results`, or with the case (`discard_output`)."""
-        for process, report in self.processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            report.unlink(missing_ok=True)
+
+# -- recheck: the stored records matched in several processes -------------------------------------
+# Measured: a case of 1M records (400 MB of records files) is read and matched in about 8 s on one core.
+READ_BYTE_SECONDS = 2e-8
+
+
+def plan_reading(case_dir: Path, names: list[str]) -> list[list[tuple[str, int, int]]]:
+    """The records files of `names`, in that order, cut into `jobs()` contiguous shares of about
+    equal bytes, each a list of (module, start, stop) byte ranges beginning at a line; share 0
+    is this process's. [] when one process is enough."""
+    from spyglass.case import records_file
+
+    count = jobs()
+    sizes = []
+    for name in names:
+        path = records_file(case_dir, name)
+        sizes.append((name, path, path.stat().st_size if path.is_file() else 0))
+    total = sum(size for _, _, size in sizes)
+    if count < 2 or total * READ_BYTE_SECONDS < _setting("SPYGLASS_PARALLEL_MIN_SECONDS", MIN_SECONDS):
+        return []
+    # This process starts at once, a worker about WORKER_START_SECONDS later: this one reads more.
+    head = int(WORKER_START_SECONDS / READ_BYTE_SECONDS)
+    each = max(0, total - head) // count
+    cuts = [min(total, head + each * number) for number in range(1, count)]
+    shares: list[list[tuple[str, int, int]]] = [[] for _ in range(count)]
+    share = position = 0
+    for name, path, size in sizes:
+        start = 0
+        while start < size:
+            if share == len(cuts) or cuts[share] >= position + size:
+                shares[share].append((name, start, size))
+                break
+            stop = max(start, _line_start(path, cuts[share] - position))
+            if stop > start:
+                shares[share].append((name, start, stop))
+            start, share = stop, share + 1
+        position += size
+    workers = [piece for piece in shares[1:] if piece]
+    return [shares[0], *workers] if workers else []
+
+
+def _line_start(path: Path, offset: int) -> int:
+    """The first line beginning at or after byte `offset` (the file's size when none does)."""
+    if offset <= 0:
+        return 0
+    with path.open("rb") as handle:
+        handle.seek(offset - 1)
+        handle.readline()
+        return handle.tell()
+
+
+class Readers(_Processes):
+    """The workers of one recheck, each reading and matching its share of `plan_reading`."""
+
+    def __init__(self, case_dir: Path, shares: list[list[tuple[str, int, int]]], index: Any,
+                 descriptions: dict[str, str]) -> None:
+        self.expected = [len(share) for share in shares]
+        super().__init__(case_dir, [{"mode": "match", "out": str(case_dir), "pieces": share, "index": index,
+                                     "descriptions": descriptions} for share in shares])
+
+    def results(self) -> list[dict[str, Any]] | None:
+        """Every share's pieces in order, once all have ended; None if any worker failed (the
+        recheck then reads everything itself, and says where a record file is damaged)."""
+        reports = self.reports()
+        if not self.started or len(reports) != len(self.expected):
+            return None
+        pieces = []
+        for (status, finished), expected in zip(reports, self.expected, strict=True):
+            if status != 0 or len(finished) != expected or not all(_piece(p) for p in finished):
+                return None
+            pieces.extend(finished)
+        return pieces
+
+
+def _piece(outcome: dict[str, Any]) -> bool:
+    return (isinstance(outcome.get("module"), str) and isinstance(outcome.get("records"), int)
+            and isinstance(outcome.get("share"), dict))
 
 
 def _hand_over(process: subprocess.Popen[bytes], payload: bytes) -> None:
@@ -235,7 +331,7 @@ def _read_report(path: Path) -> list[dict[str, Any]]:
             outcome = loads(line)
         except ValueError:
             break        # the line a worker was writing when it stopped
-        if isinstance(outcome, dict) and _complete(outcome):
+        if isinstance(outcome, dict):
             found.append(outcome)
     return found
 
@@ -289,7 +385,28 @@ def take(slices: list[dict[str, Any]], result: ModuleResult, out: Path, timeline
 
 
 def main() -> int:
-    """In a worker: run the units given on standard input; one JSON line per finished unit."""
+    """In a worker: do the work given on standard input; one JSON line per finished piece."""
+    payload = pickle.load(sys.stdin.buffer)
+    return _match(payload) if payload["mode"] == "match" else _check(payload)
+
+
+def _match(payload: dict[str, Any]) -> int:
+    from spyglass import heuristics
+    from spyglass.analysis import Analyser
+    from spyglass.case import dumps, read_records, records_file
+
+    out, loaded = Path(payload["out"]), heuristics.discover()
+    with Path(payload["report"]).open("w", encoding="utf-8") as said:
+        for name, start, stop in payload["pieces"]:
+            analyser, count = Analyser(payload["index"], loaded, payload["descriptions"]), 0
+            for record in read_records(records_file(out, name), start, stop):
+                analyser.add(record)
+                count += 1
+            said.write(dumps({"module": name, "start": start, "records": count, "share": analyser.share(name)}) + "\n")
+    return 0
+
+
+def _check(payload: dict[str, Any]) -> int:
     from spyglass import heuristics
     from spyglass.acquisitions import open_acquisition
     from spyglass.analysis import Analyser
@@ -297,7 +414,6 @@ def main() -> int:
     from spyglass.modules import discover
     from spyglass.runner import run_module
 
-    payload = pickle.load(sys.stdin.buffer)
     out, report = Path(payload["out"]), Path(payload["report"])
     modules = {module.name: module for module in discover()}
     descriptions = {name: module.artifact.description for name, module in modules.items()}

@@ -16,7 +16,10 @@ OBSERVABLE_TYPES = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True)
+# Records and observables are made by the million (every check, every recheck): a frozen
+# dataclass's __init__ costs four times a plain one's (0.8 against 0.2 us for a record, measured),
+# so they are plain, and nothing changes them once made. Observables are hashed (sets, indexes).
+@dataclass(slots=True, unsafe_hash=True)
 class Observable:
     """A typed value pulled out of a record for matching (`domain`, `url`, `process`...)."""
 
@@ -27,7 +30,7 @@ class Observable:
         return {"type": self.type, "value": self.value}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
     """One thing a module found: a visit, a message, a process row, a file entry.
 
