@@ -124,7 +124,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         # (spyglass/parallel.py); theirs are taken after this process's own, in module order,
         # which changes nothing written.
         shares = parallel.plan(acquisition, modules, secrets)
-        workers = parallel.Workers(acquisition, out, shares, index) if shares else None
+        workers = parallel.Workers(acquisition, out, shares, index, modules) if shares else None
         try:
             for module in modules:
                 if workers is None or module.name not in workers.units:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass import wording
+from spyglass.case import loads
 from spyglass.detections import INDICATOR, SEVERITY_RANK, Detection
 from spyglass.records import iso_utc
 
@@ -410,7 +411,9 @@ def _short(value: str) -> str:
 def read_incidents(case_dir: Path) -> dict[str, Any] | None:
     """incidents.json of a case folder; None when there is none or it cannot be read."""
     try:
-        document = json.loads((case_dir / INCIDENTS_FILE).read_text(encoding="utf-8"))
+        # orjson where it reads the file as written (it holds no integer past 64 bits): the
+        # report reads it, and leads make it large.
+        document = loads((case_dir / INCIDENTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(document, dict) or not isinstance(document.get("incidents"), list):

@@ -197,11 +197,14 @@ class _Processes:
 class Workers(_Processes):
     """The workers of one check, each running its units of `plan`."""
 
-    def __init__(self, acquisition: Acquisition, out: Path, shares: list[list[Unit]], index: Any) -> None:
+    def __init__(self, acquisition: Acquisition, out: Path, shares: list[list[Unit]], index: Any,
+                 modules: list[Module]) -> None:
         self.units = {unit.module: unit.parts for share in shares for unit in share}
+        where = {module.name: module.python_module.__name__ for module in modules}
         super().__init__(out, [{"mode": "check", "evidence": str(acquisition.root), "kind": acquisition.kind,
                                 "out": str(out), "units": [(u.module, u.part, u.parts) for u in share],
-                                "index": index} for share in shares])
+                                "modules": sorted({where[u.module] for u in share}), "index": index}
+                               for share in shares])
 
     def results(self) -> dict[str, list[dict[str, Any]]]:
         """Once every worker has ended: each module whose every slice ended cleanly, with the
@@ -411,11 +414,11 @@ def _check(payload: dict[str, Any]) -> int:
     from spyglass.acquisitions import open_acquisition
     from spyglass.analysis import Analyser
     from spyglass.case import CaseWriter, dumps
-    from spyglass.modules import discover
+    from spyglass.modules import load
     from spyglass.runner import run_module
 
     out, report = Path(payload["out"]), Path(payload["report"])
-    modules = {module.name: module for module in discover()}
+    modules = {module.name: module for module in load(payload["modules"])}
     descriptions = {name: module.artifact.description for name, module in modules.items()}
     loaded = heuristics.discover()
     acquisition = open_acquisition(Path(payload["evidence"]), payload["kind"], None)

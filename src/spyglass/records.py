@@ -310,8 +310,9 @@ def iso_utc(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    # isoformat is several times faster than strftime; this runs for every record.
-    return moment.replace(tzinfo=None).isoformat() + "Z"
+    # isoformat is several times faster than strftime, and cutting its "+00:00" faster than a
+    # copy without the zone: this runs several times for every record.
+    return moment.isoformat()[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

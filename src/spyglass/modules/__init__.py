@@ -95,5 +95,19 @@ def discover(platform: str | None = None) -> list[Module]:
     return sorted(found, key=lambda m: m.name)
 
 
+def load(python_names: list[str]) -> list[Module]:
+    """The modules of these Python modules (`Module.python_module.__name__`): a worker process
+    (spyglass/parallel.py) imports only those it runs."""
+    found = []
+    for name in python_names:
+        if not name.startswith("spyglass.modules."):
+            continue
+        module = importlib.import_module(name)
+        artifact, parse = getattr(module, "ARTIFACT", None), getattr(module, "parse", None)
+        if isinstance(artifact, Artifact) and callable(parse):
+            found.append(Module(artifact, parse, module))
+    return found
+
+
 def modules_for(kind: str) -> list[Module]:
     return [m for m in discover() if kind in m.artifact.kinds]
