@@ -87,12 +87,12 @@ def plan(acquisition: Acquisition, modules: list[Module], secrets: Any = None) -
     if count < 2 or getattr(acquisition, "encrypted", False) or getattr(secrets, "source", None) is not None:
         return []
     weights = _weights(modules, acquisition)
-    total, least = sum(weights.values()), _setting("SPYGLASS_PARALLEL_MIN_SECONDS", MIN_SECONDS)
-    if total < least:
+    total, floor = sum(weights.values()), _setting("SPYGLASS_PARALLEL_MIN_SECONDS", MIN_SECONDS)
+    if total < floor:
         return []
     sliced = [module.name for module in modules
               if module.name in SLICED_MODULES and acquisition.slices_listing
-              and weights[module.name] > total / (count + 1) and weights[module.name] >= least]
+              and weights[module.name] > total / (count + 1) and weights[module.name] >= floor]
     loads = [0.0] * (count + (1 if sliced else 0))      # loads[0]: this process
     units: list[list[Unit]] = [[] for _ in loads]
     for name in sliced:
@@ -104,6 +104,8 @@ def plan(acquisition: Acquisition, modules: list[Module], secrets: Any = None) -
         loads[least] += weights[name]
         if least:
             units[least].append(Unit(name))
+    if total - max(loads) < floor / 2:
+        return []    # one module outweighs the rest (androidqf's files.json): a worker would only wait
     order = {module.name: number for number, module in enumerate(modules)}
     return [sorted(share, key=lambda unit: (order[unit.module], unit.part)) for share in units[1:] if share]
 
