@@ -292,3 +292,28 @@ def test_parallel_recheck_shares_cut_records_files_at_line_starts(tmp_path, monk
         assert read == {name: [json.loads(text)["message"] for text in texts] for name, texts in lines.items()}
     monkeypatch.setenv("SPYGLASS_JOBS", "1")
     assert parallel.plan_reading(tmp_path, list(lines)) == []
+
+
+def test_parallel_timeline_written_by_a_worker_or_here_when_it_fails(tmp_path, feed_index, monkeypatch, two_cores):
+    backup = add_everything(BackupBuilder()).build(tmp_path / "backup")
+    monkeypatch.setenv("SPYGLASS_JOBS", "1")
+    check(backup, tmp_path / "serial", [], feed_index)
+    monkeypatch.setenv("SPYGLASS_JOBS", "2")
+    monkeypatch.setenv("SPYGLASS_PARALLEL_MIN_SECONDS", "1000000")      # modules here: only the timeline moves
+    monkeypatch.setenv("SPYGLASS_TIMELINE_MIN_BYTES", "0")
+    written: list[bool] = []
+    original = parallel.TimelineWriter.written
+
+    def spy(self):
+        written.append(original(self))
+        return written[-1]
+
+    monkeypatch.setattr(parallel.TimelineWriter, "written", spy)
+    check(backup, tmp_path / "worker", [], feed_index)
+    monkeypatch.setattr(parallel, "WORKER", [sys.executable, "-c", "import sys; sys.exit(3)"])
+    check(backup, tmp_path / "fallback", [], feed_index)
+    assert written == [True, False]
+    serial = case_contents(tmp_path / "serial")
+    assert serial["timeline.csv"].count(b"\n") > 50
+    assert case_contents(tmp_path / "worker") == serial == case_contents(tmp_path / "fallback")
+    assert leftovers(tmp_path / "worker") == leftovers(tmp_path / "fallback") == []

@@ -202,13 +202,21 @@ class Timeline:
 
     def write(self, detections: list[Detection]) -> None:
         """OUT/timeline.csv, then the temporary runs removed."""
-        tags = timeline_tags(detections)
         try:
-            write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS,
-                      ((when, description, message, module, source, micros, tags.get(digest, NO_TAGS))
-                       for micros, when, description, message, module, source, digest in self._sorted_rows()))
+            self.write_tagged(timeline_tags(detections))
         finally:
             self.discard()
+
+    def write_tagged(self, tags: dict[str, str]) -> None:
+        """OUT/timeline.csv from the rows and runs, each row of a finding tagged (`timeline_tags`);
+        the runs are left (a worker process writes the file from runs the check removes)."""
+        write_csv(self.out / "timeline.csv", TIMELINE_COLUMNS,
+                  ((when, description, message, module, source, micros, tags.get(digest, NO_TAGS))
+                   for micros, when, description, message, module, source, digest in self._sorted_rows()))
+
+    def size(self) -> int:
+        """About how many bytes the rows take (those in runs as written)."""
+        return sum(run.stat().st_size for run in self.runs if run.exists()) + 200 * len(self.rows)
 
     def discard(self) -> None:
         for run in self.runs:
@@ -269,10 +277,14 @@ class CaseWriter:
             self._handle.close()
             self._handle = None
 
-    def finish(self, case: dict[str, Any], detections: list[Detection]) -> None:
+    def finish(self, case: dict[str, Any], detections: list[Detection], timeline_written: bool = False) -> None:
+        """The rest of the case; timeline.csv unless a worker process wrote it (`timeline_written`)."""
         self.end_module()
         write_detections(self.out, detections)
-        self.timeline.write(detections)
+        if timeline_written:
+            self.timeline.discard()
+        else:
+            self.timeline.write(detections)
         write_case_json(self.out, case)
         finish_output(self.out)     # case.json written last: only now is the case complete
 

@@ -112,6 +112,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
     except BaseException:
         acquisition.close()
         raise
+    timeline_job: parallel.TimelineWriter | None = None
     try:
         modules = modules_for(acquisition.kind)
         getattr(progress, "modules_planned", lambda total: None)(len(modules))   # "module n of N"
@@ -151,6 +152,8 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
             results["short_links"] = _expand_short_links(analyser, writer)
         progress.phase("Running heuristics")
         detections = analyser.finish()
+        # A large timeline.csv is written by a worker meanwhile (spyglass/parallel.py).
+        timeline_job = parallel.TimelineWriter.start(writer.timeline, detections)
         case = {
             "tool": {"name": "spyglass", "version": __version__, "python": sys.version.split()[0],
                      "platform": platform.platform()},
@@ -175,13 +178,15 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         case["finished_at"] = now()
         write_incidents(out, with_leads(out, build_incidents(detections, incident_gap), detections))
         case["verdict_tier"] = assess_case(out, case, detections).to_dict()   # spyglass/verdict.py
-        writer.finish(case, detections)
+        writer.finish(case, detections, timeline_written=timeline_job is not None and timeline_job.written())
     except KeyboardInterrupt:
         raise       # the folder stays, marked incomplete: the same command may replace it
     except BaseException:
         discard_output(out, existed)
         raise
     finally:
+        if timeline_job is not None:
+            timeline_job.stop()
         acquisition.close()
     return CheckOutcome(out, case, detections)
 
