@@ -32,6 +32,7 @@ machine are only comparable within one run.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import hashlib
 import json
@@ -443,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [1] if args.quick else [int(size) for size in args.sizes.split(",")]
     names = [name.strip() for name in args.inputs.split(",") if name.strip()]
     feeds = args.feeds or sorted(FEEDS_DIR.rglob("*.stix2"))
+    # Both tools as installed: pip compiles an installed package's bytecode, and MVT's venv has
+    # it; an editable spyglass checkout (or PYTHONDONTWRITEBYTECODE) would compile its sources
+    # anew in every process, its workers included.
+    compileall.compile_dir(str(REPO / "src" / "spyglass"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="spyglass-suite-") as temporary:
         work = args.workdir or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)

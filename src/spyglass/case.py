@@ -35,7 +35,7 @@ NO_TAGS = "[]"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 MAX_TIMELINE_MESSAGE = 2000
-TIMELINE_RUN = 200_000
+TIMELINE_RUN = 50_000
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
