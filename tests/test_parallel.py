@@ -172,6 +172,7 @@ def test_parallel_plan(tmp_path, monkeypatch):
     # Safari's 0.75 s stays here; sms.db's 0.5 s, shared by its two modules, goes to the worker.
     assert [unit for share in shares for unit in share if unit.module in ("sms", "sms_attachments", "safari_history")] \
         == [Unit("sms"), Unit("sms_attachments")]
+    assert plan(plain, modules, None, opened_in=10.0) == []   # a worker would first spend 10 s opening it again
     monkeypatch.setattr(parallel, "ENTRY_SECONDS", 1.0)       # a listing that outweighs the rest
     shares = plan(plain, modules)
     assert len(shares) == 2 and [share[0] for share in shares] == [Unit("manifest", 0, 2), Unit("manifest", 1, 2)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,7 +106,9 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
     progress.phase("Opening the acquisition")
     # Opened before anything is written: a check that cannot run (no such path, an input it
     # cannot read, a wrong password) leaves nothing behind.
+    opening = time.perf_counter()
     acquisition = open_acquisition(evidence, kind, secrets)
+    opened_in = time.perf_counter() - opening
     existed = out.exists()
     try:
         out = prepare_output(out, force, evidence)
@@ -124,7 +127,7 @@ def check(evidence: Path, out: Path | None, feeds: Sequence[Any], index: Any, *,
         # On more than one core, worker processes run a share of the modules meanwhile
         # (spyglass/parallel.py); theirs are taken after this process's own, in module order,
         # which changes nothing written.
-        shares = parallel.plan(acquisition, modules, secrets)
+        shares = parallel.plan(acquisition, modules, secrets, opened_in)
         workers = parallel.Workers(acquisition, out, shares, index, modules) if shares else None
         try:
             for module in modules:

@@ -76,9 +76,11 @@ def jobs() -> int:
     return max(1, min(int(_setting("SPYGLASS_JOBS", cores)), cores, MAX_JOBS))
 
 
-def plan(acquisition: Acquisition, modules: list[Module], secrets: Any = None) -> list[list[Unit]]:
+def plan(acquisition: Acquisition, modules: list[Module], secrets: Any = None,
+         opened_in: float = 0.0) -> list[list[Unit]]:
     """The units of each worker to start, [] for a check in this process alone. The modules in
-    no unit are this process's.
+    no unit are this process's. `opened_in`: the seconds this process took to open the
+    acquisition, which each worker spends again (a .tar.gz is inflated to be listed).
 
     Longest first, each to the least loaded process; a sliced module's slices go one to each of
     `jobs()` workers of their own (one process more than there are cores: the slices and the
@@ -93,7 +95,8 @@ def plan(acquisition: Acquisition, modules: list[Module], secrets: Any = None) -
     sliced = [module.name for module in modules
               if module.name in SLICED_MODULES and acquisition.slices_listing
               and weights[module.name] > total / (count + 1) and weights[module.name] >= floor]
-    loads = [0.0] * (count + (1 if sliced else 0))      # loads[0]: this process
+    loads = [opened_in] * (count + (1 if sliced else 0))
+    loads[0] = 0.0                                      # this process: already open
     units: list[list[Unit]] = [[] for _ in loads]
     for name in sliced:
         for part in range(count):
