@@ -139,3 +139,16 @@ def test_timeline_runs_with_lone_surrogates_and_wide_integers_merge(tmp_path: Pa
         rows = list(csv.reader(handle))
     assert [row[2] for row in rows[1:]] == ["bad \\ud800 text", "fine", "wide"]
     assert not list(out.glob(".timeline-run-*"))
+
+
+def test_records_file_with_bad_utf8_or_junk_is_refused_with_where(tmp_path: Path) -> None:
+    (tmp_path / "records").mkdir()
+    path = tmp_path / "records" / "sms.jsonl"
+    good = case_module.dumps(Record(None, "", "fine", module="sms", source="s").to_dict())
+    path.write_bytes(good.encode() + b"\n" + b'{"message": "\xff\xfe"}\n')
+    with pytest.raises(SpyglassError, match=r"sms\.jsonl:2: not a spyglass record"):
+        list(case_module.iter_records(tmp_path, "sms"))
+    start = len(good) + 1
+    with pytest.raises(SpyglassError, match=rf"sms\.jsonl \(line 1 after byte {start}\): not a spyglass record"):
+        list(case_module.read_records(path, start))
+    assert [r.message for r in case_module.read_records(path, 0, start)] == ["fine"]

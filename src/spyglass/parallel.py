@@ -12,10 +12,15 @@ records the heuristics read, shortened links). The check takes these in its modu
 if it had run them itself: the case folder is byte for byte that of a serial check
 (tests/test_parallel.py).
 
-Never a secret crosses to a worker: an acquisition that needed one (an encrypted backup, an
-age-encrypted androidqf zip) is checked in one process. A worker that fails, or a module it ran
-that did not end cleanly, is forgotten, and the module runs in this process as usual.
-SPYGLASS_JOBS=N uses N processes (default: the machine's cores); SPYGLASS_JOBS=1 none.
+The same workers write a large timeline.csv from the sorted runs while the check goes on
+(`TimelineWriter`), and share a recheck's records files among processes (`plan_reading`,
+`Readers`).
+
+A worker's input is a pickle written by this process into the pipe it started the worker with;
+nothing else writes there. Never a secret crosses to a worker: an acquisition that needed one
+(an encrypted backup, an age-encrypted androidqf zip) is checked in one process. A worker that
+fails, or a module it ran that did not end cleanly, is forgotten, and the work is done in this
+process as usual. SPYGLASS_JOBS=N uses N processes (default: the machine's cores); 1 none.
 """
 
 from __future__ import annotations
