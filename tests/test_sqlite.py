@@ -233,3 +233,90 @@ def test_database_damaged_schema_with_undecodable_error_text() -> None:
     with pytest.raises(EvidenceError, match=r"^t\.db: corrupt SQLite database"):
         database = Database(bytes(data[:8193]), "t.db")
         list(database.rows("SELECT * FROM t"))
+
+
+# -- databases served page by page (an encrypted backup's Manifest.db) -----------------------------
+class Pages:
+    """A PageSource over bytes in memory, counting its reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.size, self.reads, self.closed = data, len(data), 0, False
+
+    def read(self, offset: int, amount: int) -> bytes:
+        self.reads += 1
+        return self.data[offset:offset + amount]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def message_db(rows: int = 3) -> bytes:
+    def populate(connection: sqlite3.Connection) -> None:
+        connection.executemany("INSERT INTO message VALUES (?, ?, ?)",
+                               [(n, f"text {n}", bytes([n % 256]) * 300) for n in range(1, rows + 1)])
+        connection.execute("INSERT INTO message VALUES (?, CAST(X'6869FF21' AS TEXT), NULL)", (rows + 1,))
+    return build_sqlite("CREATE TABLE message (ROWID INTEGER PRIMARY KEY, Text TEXT, body BLOB);"
+                        "CREATE VIEW shown AS SELECT * FROM message;", populate=populate)
+
+
+def test_database_open_pages_rows_as_the_other_connections() -> None:
+    pages = Pages(message_db(2000))
+    database = Database.open_pages(pages, "Manifest.db")
+    assert database.tables() == {"message"} and database.columns("message") == {"ROWID", "Text", "body"}
+    rows = list(database.rows("SELECT ROWID, Text AS Shown, body FROM message WHERE ROWID <= 2000 ORDER BY ROWID"))
+    assert len(rows) == 2000
+    assert rows[1][0] == 2 and rows[1]["shown"] == "text 2" and rows[1]["SHOWN"] == "text 2"
+    assert dict(rows[0]) == {"ROWID": 1, "Shown": "text 1", "body": b"\x01" * 300}
+    assert rows[0].keys() == ["ROWID", "Shown", "body"] and tuple(rows[2]) == (3, "text 3", b"\x03" * 300)
+    assert pages.reads > 100          # read page by page, as SQLite asked: never whole
+    database.close()
+    assert pages.closed
+
+
+def test_database_open_pages_text_not_utf8_is_refused_named_and_read_as_blob() -> None:
+    database = Database.open_pages(Pages(message_db()), "Manifest.db")
+    with pytest.raises(EvidenceError) as caught:
+        list(database.rows("SELECT Text FROM message"))
+    assert str(caught.value) == "Manifest.db: corrupt SQLite database (text that is not UTF-8)"
+    assert [row[0] for row in database.rows("SELECT CAST(Text AS BLOB) FROM message WHERE ROWID = 4")] == [b"hi\xff!"]
+
+
+def test_database_open_pages_keeps_the_locks() -> None:
+    database = Database.open_pages(Pages(message_db(2000)), "Manifest.db")
+    with pytest.raises(EvidenceError, match=r"^Manifest\.db: refused: the query would read through the view "
+                                            r"or trigger 'shown'$"):
+        list(database.rows("SELECT * FROM shown"))
+    with pytest.raises(EvidenceError, match=r"^Manifest\.db: refused: the query would call the function "
+                                            r"load_extension\(\)$"):
+        list(database.rows("SELECT load_extension('x')"))
+    with pytest.raises(EvidenceError, match=r"^Manifest\.db: attempt to write a readonly database$"):
+        list(database.rows("INSERT INTO message VALUES (9, 'x', NULL)"))
+    with pytest.raises(EvidenceError, match=r"^Manifest\.db: query stopped after its 0 s budget"):
+        database.seconds = 0
+        list(database.rows("SELECT count(*) FROM message a, message b, message c"))
+
+
+def test_database_open_pages_empty_garbage_and_truncated() -> None:
+    for data, message in ((b"", "Manifest.db: empty file, not a SQLite database"),
+                          (b"not sqlite at all" * 10, "Manifest.db: not a SQLite database")):
+        pages = Pages(data)
+        with pytest.raises(EvidenceError) as caught:
+            Database.open_pages(pages, "Manifest.db")
+        assert str(caught.value) == message and pages.closed
+    truncated = Pages(message_db(2000)[:8192])
+    with pytest.raises(EvidenceError) as caught:
+        Database.open_pages(truncated, "Manifest.db")
+    assert str(caught.value) == "Manifest.db: corrupt SQLite database (database disk image is malformed)"
+    assert truncated.closed
+
+
+def test_database_open_pages_a_failing_read_fails_the_query_with_its_error() -> None:
+    class Shrinking(Pages):
+        def read(self, offset: int, amount: int) -> bytes:
+            if offset >= 16384:
+                raise EvidenceError("Manifest.db: shorter than when it was opened (changed while read)")
+            return super().read(offset, amount)
+
+    database = Database.open_pages(Shrinking(message_db(2000)), "Manifest.db")
+    with pytest.raises(EvidenceError, match=r"^Manifest\.db: shorter than when it was opened"):
+        list(database.rows("SELECT * FROM message"))

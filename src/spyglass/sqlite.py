@@ -7,13 +7,14 @@ backups never touches the disk and the evidence file is never opened by SQLite i
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from spyglass.errors import EvidenceError
 from spyglass.limits import (
@@ -186,23 +187,68 @@ class Database:
         database._prepare(connection, seconds)
         return database
 
-    def _prepare(self, connection: sqlite3.Connection, seconds: float) -> None:
+    @classmethod
+    def open_pages(cls, pages: PageSource, source: str, seconds: float = MAX_SQLITE_SECONDS) -> Database:
+        """A database whose bytes `pages` serves on demand (an encrypted backup's Manifest.db,
+        decrypted page by page), so that neither its plaintext nor a copy of it is ever whole
+        in memory: a full phone's Manifest.db is hundreds of megabytes, and deserialising it
+        holds it twice at once (ours, and SQLite's copy).
+
+        The standard library's sqlite3 cannot serve pages from Python; apsw's VFS can. The rows
+        are the same as the other connections' (by index and by name); text that is not valid
+        UTF-8 fails the query instead of being replaced, so callers select text they cannot
+        trust as BLOB (Manifest.db's columns are).
+        """
+        import apsw  # only an encrypted backup needs it
+
+        try:
+            head = pages.read(0, len(SQLITE_MAGIC))
+            if not head:
+                raise EvidenceError(f"{source}: empty file, not a SQLite database")
+            if head != SQLITE_MAGIC:
+                raise EvidenceError(f"{source}: not a SQLite database")
+        except BaseException:
+            pages.close()
+            raise
+        name = _PageVFS.serve(pages)
+        database = cls.__new__(cls)
+        database.source = source
+        try:
+            # immutable: SQLite opens no journal, -wal or -shm beside it and takes no locks.
+            connection = apsw.Connection(f"file:{name}?immutable=1", vfs=_PageVFS.NAME,
+                                         flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+        except apsw.Error as exc:
+            _PageVFS.release(name)
+            raise EvidenceError(f"{source}: cannot open as SQLite ({exc})") from exc
+        database._served = name
+        database._prepare(connection, seconds)
+        return database
+
+    def _prepare(self, connection: Any, seconds: float) -> None:
         self.connection = connection
         self.seconds = seconds
         self._deadline = 0.0
         self._denied: str | None = None
         self._columns: dict[str, set[str]] = {}
+        native = isinstance(connection, sqlite3.Connection)
+        self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,) if native else (_apsw_error(),)
         try:
             for pragma in ("trusted_schema=OFF", "query_only=ON", "cell_size_check=ON", "mmap_size=0",
                            "temp_store=MEMORY", f"cache_size=-{MAX_SQLITE_CACHE_KIB}",
                            f"hard_heap_limit={MAX_SQLITE_HEAP_BYTES}"):
-                connection.execute(f"PRAGMA {pragma}")
-            connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE_BYTES)
-            connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-            connection.row_factory = sqlite3.Row
-            # Text that is not valid UTF-8 (hostile or damaged) is read with replacement
-            # characters instead of failing the whole query.
-            connection.text_factory = _decode_text
+                for _ in connection.execute(f"PRAGMA {pragma}"):
+                    pass
+            if native:
+                connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE_BYTES)
+                connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+                connection.row_factory = sqlite3.Row
+                # Text that is not valid UTF-8 (hostile or damaged) is read with replacement
+                # characters instead of failing the whole query.
+                connection.text_factory = _decode_text
+            else:
+                connection.limit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE_BYTES)
+                connection.limit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+                connection.row_trace = _row_of
             self._objects: dict[str, str] = {}
             for kind, name, sql in connection.execute(
                     "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view')"):
@@ -212,10 +258,10 @@ class Database:
                 self._objects[str(name)] = kind
             connection.set_authorizer(self._authorize)
             connection.set_progress_handler(self._progress, PROGRESS_STEPS)
-        except (sqlite3.Error, UnicodeDecodeError) as exc:
+        except (*self._errors, UnicodeDecodeError) as exc:
             # SQLite's error text can quote a damaged schema's bytes, which Python then fails to
             # decode (found by fuzzing): both are a corrupt database.
-            connection.close()
+            self.close()
             raise EvidenceError(f"{self.source}: corrupt SQLite database ({exc})") from exc
 
     def _authorize(self, action: int, first: str | None, second: str | None, database: str | None,
@@ -283,22 +329,31 @@ class Database:
         self._deadline = time.monotonic() + self.seconds
         try:
             cursor = self.connection.execute(query, params)
-            while batch := cursor.fetchmany(1000):
-                yield from batch
-                # Time the caller spends on the rows is not the query's: the budget restarts.
-                self._deadline = time.monotonic() + self.seconds
-        except sqlite3.DatabaseError as exc:
+            if isinstance(cursor, sqlite3.Cursor):
+                while batch := cursor.fetchmany(1000):
+                    yield from batch
+                    # Time the caller spends on the rows is not the query's: the budget restarts.
+                    self._deadline = time.monotonic() + self.seconds
+            else:
+                for count, row in enumerate(cursor, start=1):
+                    yield row
+                    if not count % 1000:
+                        self._deadline = time.monotonic() + self.seconds
+        except self._errors as exc:
             raise EvidenceError(f"{self.source}: {self._reason(exc)}") from exc
-        except UnicodeDecodeError as exc:   # an error text quoting damaged bytes
-            raise EvidenceError(f"{self.source}: corrupt SQLite database (an undecodable error)") from exc
+        except UnicodeDecodeError as exc:
+            # An error text quoting damaged bytes; or, on a page-served database, a text value
+            # that is not UTF-8 where the caller did not select it as BLOB.
+            what = "an undecodable error" if isinstance(self.connection, sqlite3.Connection) else "text that is not UTF-8"
+            raise EvidenceError(f"{self.source}: corrupt SQLite database ({what})") from exc
         except OverflowError as exc:   # a value past Python's own limits
             raise EvidenceError(f"{self.source}: {exc}") from exc
 
-    def _reason(self, exc: sqlite3.DatabaseError) -> str:
+    def _reason(self, exc: BaseException) -> str:
         reason = str(exc)
         if self._denied is not None:
             return f"refused: {self._denied}"
-        if reason == "interrupted":
+        if reason == "interrupted" or type(exc).__name__ == "InterruptError":
             return f"query stopped after its {self.seconds:g} s budget (a hostile or damaged database?)"
         if "too big" in reason:
             return f"a value is over the {MAX_SQLITE_VALUE_BYTES} byte bound ({reason})"
@@ -306,3 +361,160 @@ class Database:
 
     def close(self) -> None:
         self.connection.close()
+        served = getattr(self, "_served", None)
+        if served is not None:
+            _PageVFS.release(served)
+            self._served = None
+
+
+class PageSource(Protocol):
+    """Bytes read at an offset: what `Database.open_pages` serves SQLite from."""
+
+    size: int
+
+    def read(self, offset: int, amount: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def _apsw_error() -> type[BaseException]:
+    import apsw
+    return apsw.Error
+
+
+class _Row(tuple):
+    """A row by index and by column name, as sqlite3.Row (names case-insensitive)."""
+
+    __slots__ = ()
+    names: dict[str, int]
+    columns: list[str]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key.lower()])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.columns)
+
+
+def _row_of(cursor: Any, row: tuple[Any, ...]) -> _Row:
+    # One row class per column list: the names are looked up once per query, not per row.
+    description = cursor.get_description()
+    kind = _ROW_KINDS.get(description)
+    if kind is None:
+        columns = [str(name) for name, *_ in description]
+        # The first of two columns of one name wins, as in sqlite3.Row.
+        names = {name.lower(): index for index, name in reversed(list(enumerate(columns)))}
+        kind = type("Row", (_Row,), {"__slots__": (), "names": names, "columns": columns})
+        if len(_ROW_KINDS) < 256:
+            _ROW_KINDS[description] = kind
+    return kind(row)
+
+
+_ROW_KINDS: dict[Any, type[_Row]] = {}
+
+
+class _PageVFS:
+    """The one apsw VFS that serves `PageSource`s by name; it opens no file of its own. Files
+    are only ever read (SQLite opens them immutable), and a name it does not serve is refused,
+    so no journal, temporary or other file is ever created."""
+
+    NAME = "spyglass-pages"
+    _vfs: Any = None
+    _sources: dict[str, PageSource] = {}
+    _next = 0
+
+    @classmethod
+    def serve(cls, pages: PageSource) -> str:
+        if cls._vfs is None:
+            cls._vfs = _make_page_vfs(cls)
+        cls._next += 1
+        name = f"/spyglass-{cls._next}"
+        cls._sources[name] = pages
+        return name
+
+    @classmethod
+    def release(cls, name: str) -> None:
+        pages = cls._sources.pop(name, None)
+        if pages is not None:
+            pages.close()
+
+
+def _make_page_vfs(registry: type[_PageVFS]) -> Any:
+    import apsw
+
+    class PageFile:
+        def __init__(self, pages: PageSource) -> None:
+            self.pages = pages
+
+        def xRead(self, amount: int, offset: int) -> bytes:  # noqa: N802 - apsw's names
+            return self.pages.read(offset, amount)
+
+        def xFileSize(self) -> int:  # noqa: N802
+            return self.pages.size
+
+        def xWrite(self, data: bytes, offset: int) -> None:  # noqa: N802
+            raise apsw.ReadOnlyError("evidence is read-only")
+
+        def xTruncate(self, size: int) -> None:  # noqa: N802
+            raise apsw.ReadOnlyError("evidence is read-only")
+
+        def xSync(self, flags: int) -> None:  # noqa: N802
+            raise apsw.ReadOnlyError("evidence is read-only")
+
+        def xLock(self, level: int) -> None:  # noqa: N802
+            pass
+
+        def xUnlock(self, level: int) -> None:  # noqa: N802
+            pass
+
+        def xCheckReservedLock(self) -> bool:  # noqa: N802
+            return False
+
+        def xFileControl(self, op: int, pointer: int) -> bool:  # noqa: N802
+            return False
+
+        def xSectorSize(self) -> int:  # noqa: N802
+            return 4096
+
+        def xDeviceCharacteristics(self) -> int:  # noqa: N802
+            return apsw.SQLITE_IOCAP_IMMUTABLE
+
+        def xClose(self) -> None:  # noqa: N802
+            pass
+
+    class PageVFS(apsw.VFS):
+        def __init__(self) -> None:
+            # No base VFS: nothing falls through to one that could open or create a real file.
+            super().__init__(registry.NAME, base="")
+
+        def xOpen(self, name: Any, flags: list[int]) -> PageFile:  # noqa: N802
+            key = name.filename() if hasattr(name, "filename") else name
+            pages = registry._sources.get(key)
+            if pages is None or flags[0] & (apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE):
+                raise apsw.CantOpenError(f"{key}: not served")
+            return PageFile(pages)
+
+        def xAccess(self, pathname: str, flags: int) -> bool:  # noqa: N802
+            return False    # no journal, -wal or other companion file exists
+
+        def xFullPathname(self, name: str) -> str:  # noqa: N802
+            return name
+
+        def xDelete(self, name: str, syncdir: bool) -> None:  # noqa: N802
+            raise apsw.ReadOnlyError("evidence is read-only")
+
+        def xCurrentTime(self) -> float:  # noqa: N802
+            return 2440587.5 + time.time() / 86400.0
+
+        def xCurrentTimeInt64(self) -> int:  # noqa: N802
+            return int((2440587.5 + time.time() / 86400.0) * 86400000)
+
+        def xRandomness(self, amount: int) -> bytes:  # noqa: N802
+            return os.urandom(amount)
+
+        def xSleep(self, microseconds: int) -> int:  # noqa: N802
+            return 0
+
+    return PageVFS()

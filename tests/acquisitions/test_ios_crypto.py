@@ -8,6 +8,7 @@ import io
 import os
 import pickle
 import plistlib
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -30,7 +31,13 @@ from spyglass.runner import locate
 from spyglass.secrets import ENV_PASSWORD, NO_SECRET_MESSAGE, Hidden, Secrets
 from tests.builders.ios_artifacts_core import add_sms, sms_rows
 from tests.builders.ios_backup import BackupBuilder
-from tests.builders.ios_backup_encrypted import EncryptedBackup, build_encrypted, set_wrapped_file_key, tlv
+from tests.builders.ios_backup_encrypted import (
+    EncryptedBackup,
+    build_encrypted,
+    change_manifest,
+    set_wrapped_file_key,
+    tlv,
+)
 
 PASSWORD = "correct horse \u2603 battery"
 SMS_SCHEMA = "CREATE TABLE message (ROWID INTEGER PRIMARY KEY, text TEXT, date INTEGER);"
@@ -529,3 +536,89 @@ def test_check_prompt_is_seen_on_a_terminal(encrypted, tmp_path):
     assert answered, seen[-2000:]
     assert os.waitstatus_to_exitcode(status) in (0, 1), seen[-2000:]
     assert (tmp_path / "case" / "case.json").exists()
+
+
+# -- Manifest.db decrypted page by page --------------------------------------------------------------
+def test_cbc_pages_any_range_is_the_plaintext(tmp_path):
+    from spyglass.acquisitions.ios_crypto import CBCPages
+    from tests.builders.ios_backup_encrypted import aes_cbc_encrypt
+
+    key = os.urandom(32)
+    plain = os.urandom(3 * CBCPages.PAGE_CHUNK + 1000)
+    path = tmp_path / "Manifest.db"
+    path.write_bytes(aes_cbc_encrypt(key, plain))
+    pages = CBCPages(path, Hidden(key), "Manifest.db", 10 ** 9)
+    assert pages.size == len(plain) and pages.stored == len(plain) + 8     # 8 bytes of padding
+    chunk = CBCPages.PAGE_CHUNK
+    for offset, amount in ((0, 100), (15, 2), (16, 16), (chunk - 7, 14), (chunk, 4096), (chunk - 1, 2 * chunk + 2),
+                           (len(plain) - 5, 100), (len(plain), 10), (len(plain) + 50, 10)):
+        assert pages.read(offset, amount) == plain[offset:offset + amount], (offset, amount)
+    pages.close()
+    whole_block = tmp_path / "block.db"
+    whole_block.write_bytes(aes_cbc_encrypt(key, b"exactly sixteen!"))     # a block of padding follows
+    pages = CBCPages(whole_block, Hidden(key), "block.db", 10 ** 9)
+    assert (pages.stored, pages.size, pages.read(0, 64)) == (32, 16, b"exactly sixteen!")
+    pages.close()
+
+
+def test_cbc_pages_unaligned_over_bound_and_shrunk(tmp_path):
+    from spyglass.acquisitions.ios_crypto import CBCPages
+    from tests.builders.ios_backup_encrypted import aes_cbc_encrypt
+
+    key = Hidden(os.urandom(32))
+    path = tmp_path / "Manifest.db"
+    path.write_bytes(b"\x00" * 33)
+    with pytest.raises(EvidenceError) as caught:
+        CBCPages(path, key, "Manifest.db", 10 ** 9)
+    assert str(caught.value) == "Manifest.db: 33 bytes stored is not a whole number of AES blocks"
+    path.write_bytes(aes_cbc_encrypt(key.reveal(), bytes(300_000)))
+    with pytest.raises(EvidenceError) as caught:
+        CBCPages(path, key, "Manifest.db", 1000)
+    assert str(caught.value) == "Manifest.db: 300016 bytes stored is over the 1000 byte bound"
+    pages = CBCPages(path, key, "Manifest.db", 10 ** 9)
+    assert pages.read(200_000, 10) == bytes(10)
+    with path.open("r+b") as handle:
+        handle.truncate(100_000)
+    with pytest.raises(EvidenceError) as caught:
+        pages.read(270_000, 10)      # a chunk not read before
+    assert str(caught.value) == "Manifest.db: shorter than when it was opened (changed while read)"
+    pages.close()
+
+
+def test_encrypted_backup_manifest_db_is_never_whole_in_memory(builder, encrypted, tmp_path):
+    backup = IOSBackup(encrypted.root, secrets_for(tmp_path))
+    # Served to SQLite page by page from the ciphertext on disk: no plaintext copy, no SQLite copy.
+    assert type(backup.database.connection).__module__ == "apsw"
+    assert [entry.source for entry in backup.entries(flags=None)] == sorted(
+        f"{f.domain}/{f.relative_path}" for f in builder.files)
+    assert read_all(backup) == contents(builder)
+    backup.close()
+
+
+def test_encrypted_backup_damaged_manifest_db(encrypted, tmp_path):
+    data = bytearray((encrypted.root / "Manifest.db").read_bytes())
+    data[:16] = bytes(16)           # the first block no longer decrypts to SQLite's header
+    (encrypted.root / "Manifest.db").write_bytes(bytes(data))
+    with pytest.raises(EvidenceError) as caught:
+        IOSBackup(encrypted.root, secrets_for(tmp_path))
+    assert str(caught.value) == ("The backup's Manifest.db cannot be read: Manifest.db: does not decrypt to a "
+                                 "SQLite database (damaged)")
+
+
+def test_manifest_text_not_utf8_read_with_replacement_plain_and_encrypted(builder, tmp_path):
+    builder.add_file("HomeDomain", "Library/Logs/plain.txt", b"x")
+
+    def damage(connection: sqlite3.Connection) -> None:
+        connection.execute("UPDATE Files SET relativePath = CAST(X'4C6962FF2F78' AS TEXT)")
+
+    plain_root = builder.build(tmp_path / "plain")
+    with sqlite3.connect(plain_root / "Manifest.db") as connection:
+        damage(connection)
+    connection.close()
+    encrypted = build_encrypted(builder, tmp_path / "encrypted", PASSWORD)
+    change_manifest(encrypted.root, encrypted.manifest_key, damage)
+    for root, secrets in ((plain_root, None), (encrypted.root, secrets_for(tmp_path))):
+        backup = IOSBackup(root, secrets)
+        assert [entry.relative_path for entry in backup.entries()] == ["Lib\ufffd/x"]
+        assert [entry.name for entry in backup.listing()] == ["x"]
+        backup.close()

@@ -17,6 +17,7 @@ import os
 import plistlib
 import sqlite3
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,23 +130,31 @@ def build_encrypted(builder: BackupBuilder, root: Path, password: bytes | str = 
     return backup
 
 
-def set_wrapped_file_key(root: Path, source_domain: str, relative_path: str, encryption_key: bytes,
-                         manifest_key: bytes) -> None:
-    """Replace one file's MBFile EncryptionKey in the encrypted Manifest.db (to damage it)."""
+def change_manifest(root: Path, manifest_key: bytes, change: Callable[[sqlite3.Connection], None]) -> None:
+    """Decrypt the encrypted Manifest.db, let `change` write to it, encrypt it again (to damage it)."""
     cipher = Cipher(algorithms.AES(manifest_key), modes.CBC(b"\x00" * 16)).decryptor()
     plain = cipher.update((root / "Manifest.db").read_bytes()) + cipher.finalize()
     unpadder = padding.PKCS7(128).unpadder()
     plain = unpadder.update(plain) + unpadder.finalize()
     connection = sqlite3.connect(":memory:")
     connection.deserialize(plain)
-    (blob,) = connection.execute("SELECT file FROM Files WHERE domain = ? AND relativePath = ?",
-                                 (source_domain, relative_path)).fetchone()
-    archive = plistlib.loads(blob)
-    top = archive["$objects"][archive["$top"]["root"].data]
-    archive["$objects"][top["EncryptionKey"].data]["NS.data"] = encryption_key
-    connection.execute("UPDATE Files SET file = ? WHERE domain = ? AND relativePath = ?",
-                       (plistlib.dumps(archive, fmt=plistlib.FMT_BINARY), source_domain, relative_path))
+    change(connection)
     connection.commit()
     data = connection.serialize()
     connection.close()
     (root / "Manifest.db").write_bytes(aes_cbc_encrypt(manifest_key, data))
+
+
+def set_wrapped_file_key(root: Path, source_domain: str, relative_path: str, encryption_key: bytes,
+                         manifest_key: bytes) -> None:
+    """Replace one file's MBFile EncryptionKey in the encrypted Manifest.db (to damage it)."""
+    def change(connection: sqlite3.Connection) -> None:
+        (blob,) = connection.execute("SELECT file FROM Files WHERE domain = ? AND relativePath = ?",
+                                     (source_domain, relative_path)).fetchone()
+        archive = plistlib.loads(blob)
+        top = archive["$objects"][archive["$top"]["root"].data]
+        archive["$objects"][top["EncryptionKey"].data]["NS.data"] = encryption_key
+        connection.execute("UPDATE Files SET file = ? WHERE domain = ? AND relativePath = ?",
+                           (plistlib.dumps(archive, fmt=plistlib.FMT_BINARY), source_domain, relative_path))
+
+    change_manifest(root, manifest_key, change)

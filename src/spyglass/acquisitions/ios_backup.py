@@ -102,6 +102,18 @@ def device_path(domain: str, relative_path: str) -> str:
     return f"{root}/{relative_path}" if relative_path else root
 
 
+# Text read as BLOB and decoded here, with replacement characters where it is not UTF-8: the
+# same on every connection (a page-served one has no text factory to do it).
+ENTRY_COLUMNS = ("CAST(fileID AS BLOB), CAST(domain AS BLOB), CAST(relativePath AS BLOB), "
+                 "CAST(flags AS INTEGER), CAST(file AS BLOB)")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return "" if value is None else str(value)
+
+
 @dataclass(frozen=True, slots=True)
 class ManifestEntry:
     file_id: str
@@ -117,7 +129,7 @@ class ManifestEntry:
     @classmethod
     def of(cls, row: Any) -> ManifestEntry:
         """The entry of a (fileID, domain, relativePath, flags, file) row."""
-        return cls(str(row[0] or ""), str(row[1] or ""), str(row[2] or ""), int(row[3] or 0),
+        return cls(_text(row[0]), _text(row[1]), _text(row[2]), int(row[3] or 0),
                    row[4] if isinstance(row[4], bytes) else None)
 
 
@@ -351,11 +363,15 @@ class IOSBackup(Acquisition):
     def _open_manifest_db(self) -> Database:
         try:
             path = self.store.local("Manifest.db")
-            if self.decryptor is None and path is not None:
-                # Plain: opened in place, read-only and immutable; a full phone's Manifest.db is
-                # hundreds of megabytes and need not be copied into memory.
+            pages = self.decryptor.manifest_pages(path, MAX_SQLITE_BYTES) \
+                if self.decryptor is not None and path is not None else None
+            if path is not None and (self.decryptor is None or pages is not None):
+                # On disk, a full phone's Manifest.db is hundreds of megabytes, never copied into
+                # memory: plain, opened in place, read-only and immutable; encrypted, decrypted
+                # page by page as SQLite reads it.
                 self.record_input("Manifest.db", *hash_file(path, MAX_SQLITE_BYTES, "Manifest.db"))
-                database = Database.open_file(path, "Manifest.db")
+                database = Database.open_file(path, "Manifest.db") if pages is None \
+                    else Database.open_pages(pages, "Manifest.db")
             else:
                 if not self.store.is_file("Manifest.db"):
                     raise EvidenceError("Manifest.db: missing or not a regular file")
@@ -402,7 +418,7 @@ class IOSBackup(Acquisition):
     def entries(self, domain: str = "*", relative_path: str = "*",
                 flags: int | None = FLAG_FILE) -> Iterator[ManifestEntry]:
         """Manifest rows whose domain and relativePath match the globs (SQLite GLOB syntax)."""
-        query = "SELECT fileID, domain, relativePath, flags, file FROM Files WHERE domain GLOB ? AND relativePath GLOB ?"
+        query = f"SELECT {ENTRY_COLUMNS} FROM Files WHERE domain GLOB ? AND relativePath GLOB ?"
         params: tuple[Any, ...] = (domain, relative_path)
         if flags is not None:
             query += " AND flags = ?"
@@ -412,7 +428,7 @@ class IOSBackup(Acquisition):
 
     def entry(self, domain: str, relative_path: str) -> ManifestEntry | None:
         for row in self.database.rows(
-                "SELECT fileID, domain, relativePath, flags, file FROM Files WHERE domain = ? AND relativePath = ?",
+                f"SELECT {ENTRY_COLUMNS} FROM Files WHERE domain = ? AND relativePath = ?",
                 (domain, relative_path)):
             return ManifestEntry.of(row)
         return None
@@ -434,7 +450,7 @@ class IOSBackup(Acquisition):
 
     def _entries_in(self, domains: tuple[str, ...], relative_glob: str) -> Iterator[ManifestEntry]:
         where = " OR ".join("domain GLOB ?" for _ in domains)
-        query = (f"SELECT fileID, domain, relativePath, flags, file FROM Files WHERE ({where}) "
+        query = (f"SELECT {ENTRY_COLUMNS} FROM Files WHERE ({where}) "
                  "AND relativePath GLOB ? AND flags = ?")
         for row in self.database.rows(query, (*domains, relative_glob, FLAG_FILE)):
             yield ManifestEntry.of(row)
@@ -445,7 +461,7 @@ class IOSBackup(Acquisition):
         """Every Manifest.db row (files, folders, links) with its MBFile size, mode and times."""
         # Ordered by every column read, so that rows a hostile Manifest repeats under one path
         # come in one order however the rows are sliced (LIMIT/OFFSET) among processes.
-        query = "SELECT fileID, domain, relativePath, flags, file FROM Files ORDER BY domain, relativePath, fileID, flags, file"
+        query = f"SELECT {ENTRY_COLUMNS} FROM Files ORDER BY domain, relativePath, fileID, flags, file"
         params: tuple[int, ...] = ()
         if self.listing_part is not None:
             count = sum(int(row[0] or 0) for row in self.database.rows("SELECT COUNT(*) FROM Files"))

@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import struct
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -334,11 +335,7 @@ class BackupDecryptor:
             if data.startswith(SQLITE_MAGIC):
                 return data
             raise SpyglassError("Manifest.plist has no ManifestKey: the encrypted Manifest.db cannot be decrypted")
-        protection_class, wrapped = _split_wrapped(self._manifest_key, "Manifest.plist ManifestKey")
-        try:
-            key = unwrap(self._class_key(protection_class, "ManifestKey"), wrapped)
-        except (InvalidUnwrap, EvidenceError) as exc:
-            raise SpyglassError(f"Manifest.plist ManifestKey does not unwrap (damaged): {exc}") from None
+        key = self._manifest_key_unwrapped()
         if len(data) % BLOCK:
             raise EvidenceError(f"Manifest.db: {len(data)} bytes is not a whole number of AES blocks")
         decryptor = _cbc(key)
@@ -352,6 +349,25 @@ class BackupDecryptor:
         if not plain.startswith(SQLITE_MAGIC):
             raise EvidenceError("Manifest.db: does not decrypt to a SQLite database (damaged)")
         return plain
+
+    def manifest_pages(self, path: Path, limit: int) -> CBCPages | None:
+        """Manifest.db on disk, decrypted page by page as SQLite reads it; None when it is
+        stored in clear (no ManifestKey)."""
+        if self._manifest_key is None:
+            return None
+        pages = CBCPages(path, self._manifest_key_unwrapped(), "Manifest.db", limit)
+        if pages.read(0, len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+            pages.close()
+            raise EvidenceError("Manifest.db: does not decrypt to a SQLite database (damaged)")
+        return pages
+
+    def _manifest_key_unwrapped(self) -> Hidden:
+        assert self._manifest_key is not None
+        protection_class, wrapped = _split_wrapped(self._manifest_key, "Manifest.plist ManifestKey")
+        try:
+            return unwrap(self._class_key(protection_class, "ManifestKey"), wrapped)
+        except (InvalidUnwrap, EvidenceError) as exc:
+            raise SpyglassError(f"Manifest.plist ManifestKey does not unwrap (damaged): {exc}") from None
 
     def file_key(self, meta: dict[str, Any], source: str) -> Hidden:
         """The AES key of one file, unwrapped from its MBFile EncryptionKey."""
@@ -400,8 +416,86 @@ class BackupDecryptor:
         return plain if mutable else bytes(plain)
 
 
-def _cbc(key: Hidden) -> Any:
-    return Cipher(algorithms.AES(key.reveal()), modes.CBC(b"\x00" * BLOCK)).decryptor()
+def _cbc(key: Hidden, iv: bytes = b"\x00" * BLOCK) -> Any:
+    return Cipher(algorithms.AES(key.reveal()), modes.CBC(iv)).decryptor()
+
+
+class CBCPages:
+    """Random access to the plaintext of a file encrypted whole in AES-CBC with a zero IV (an
+    encrypted backup's Manifest.db): a block's plaintext needs only its ciphertext and the
+    ciphertext block before it, so any range is decrypted alone, as SQLite asks for it, and the
+    plaintext is never whole in memory. The size is the stored size less the PKCS#7 padding of
+    the last block. Reads are by chunks of PAGE_CHUNK, the last few kept (SQLite's own cache
+    holds the pages it reuses); a file that shrinks while read fails its query."""
+
+    PAGE_CHUNK = 64 * 1024
+    KEPT = 8
+
+    def __init__(self, path: Path, key: Hidden, source: str, limit: int) -> None:
+        self.source = source
+        self._key = key
+        self._kept: dict[int, bytes] = {}
+        self._lock = threading.Lock()
+        try:
+            if path.is_symlink() or not path.is_file():
+                raise EvidenceError(f"{source}: not a regular file")
+            self._handle = path.open("rb")
+        except OSError as exc:
+            raise EvidenceError(f"{source}: cannot read ({exc.strerror or exc})") from None
+        try:
+            self.stored = os.fstat(self._handle.fileno()).st_size
+            _check_stored_size(self.stored, None, limit, source)
+            self.size = self.stored
+            if self.stored:
+                last = self._decrypt(self.stored - BLOCK, self.stored)
+                self.size = self.stored - (len(last) - len(_strip_pkcs7(last)))
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def _ciphertext(self, start: int, stop: int) -> bytes:
+        with self._lock:
+            self._handle.seek(start)
+            data = self._handle.read(stop - start)
+        if len(data) != stop - start:
+            raise EvidenceError(f"{self.source}: shorter than when it was opened (changed while read)")
+        return data
+
+    def _decrypt(self, start: int, stop: int) -> bytes:
+        """Plaintext of the whole blocks from `start` to `stop` (multiples of the block)."""
+        if start:
+            data = self._ciphertext(start - BLOCK, stop)
+            iv, data = data[:BLOCK], data[BLOCK:]
+        else:
+            iv, data = b"\x00" * BLOCK, self._ciphertext(0, stop)
+        decryptor = _cbc(self._key, iv)
+        return decryptor.update(data) + decryptor.finalize()
+
+    def _chunk(self, index: int) -> bytes:
+        plain = self._kept.get(index)
+        if plain is None:
+            start = index * self.PAGE_CHUNK
+            plain = self._decrypt(start, min(start + self.PAGE_CHUNK, self.stored))
+            if len(self._kept) >= self.KEPT:
+                del self._kept[next(iter(self._kept))]
+            self._kept[index] = plain
+        return plain
+
+    def read(self, offset: int, amount: int) -> bytes:
+        stop = min(offset + amount, self.size)
+        if offset < 0 or offset >= stop:
+            return b""
+        first, last = offset // self.PAGE_CHUNK, (stop - 1) // self.PAGE_CHUNK
+        if first == last:
+            base = first * self.PAGE_CHUNK
+            return self._chunk(first)[offset - base:stop - base]
+        parts = b"".join(self._chunk(index) for index in range(first, last + 1))
+        base = first * self.PAGE_CHUNK
+        return parts[offset - base:stop - base]
+
+    def close(self) -> None:
+        self._kept.clear()
+        self._handle.close()
 
 
 def _check_stored_size(stored: int, size: int | None, limit: int | None, source: str) -> None:
