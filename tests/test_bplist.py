@@ -27,3 +27,14 @@ def test_fast_mbfile_refuses_odd_input_and_falls_back() -> None:
     xml = plistlib.dumps({"Size": 7, "Mode": 0o100644}, fmt=plistlib.FMT_XML)
     assert read_mbfile(xml) is None
     assert parse_mbfile(xml)["size"] == 7
+
+
+def test_fast_mbfile_reads_only_the_properties_wanted() -> None:
+    blob = mbfile_blob("Library/SMS/sms.db", 42, mode=0o100600, modified=1625133600, birth=1600000000,
+                       encryption_key=b"\x03\x00\x00\x00" + b"k" * 40)
+    wanted = read_mbfile(blob, frozenset({"Size", "EncryptionKey", "Absent"}))
+    assert wanted == {"Size": 42, "EncryptionKey": b"\x03\x00\x00\x00" + b"k" * 40}
+    assert parse_mbfile(blob) == {"size": 42, "mode": 0o100600, "uid": 501, "gid": 501, "inode": 1000,
+                                  "protection_class": 3, "flags": 0, "modified": 1625133600,
+                                  "status_changed": 1625133600, "birth": 1600000000,
+                                  "encryption_key": b"\x03\x00\x00\x00" + b"k" * 40}

@@ -195,8 +195,16 @@ def test_parallel_plan(tmp_path, monkeypatch):
     encrypted = build_encrypted(builder, tmp_path / "enc", "pw")
     secrets = Secrets(password_file=password, environ={}, interactive=False)
     acquisition = open_acquisition(encrypted.root, secrets=secrets)
-    assert plan(acquisition, modules, secrets) == []       # the key stays in this process
+    # Its workers are given the backup key it was unlocked with: the same plan as the plain one's.
+    assert parallel.worker_secret(acquisition).reveal() == encrypted.passcode_key
+    assert plan(acquisition, modules, secrets) == shares
     acquisition.close()
+    aqf = open_acquisition(AndroidQFBuilder().add("processes.txt", b"USER PID\n").build_folder(tmp_path / "aqf"))
+    aqf_modules = modules_for(aqf.kind)
+    assert parallel.worker_secret(aqf) is None
+    assert plan(aqf, aqf_modules) != []
+    assert plan(aqf, aqf_modules, secrets) == []     # another secret (an age identity): one process
+    aqf.close()
 
 
 def test_parallel_backup_listing_slices_join_to_the_listing(tmp_path):
@@ -323,3 +331,33 @@ def test_parallel_timeline_written_by_a_worker_or_here_when_it_fails(tmp_path, f
     assert serial["timeline.csv"].count(b"\n") > 50
     assert case_contents(tmp_path / "worker") == serial == case_contents(tmp_path / "fallback")
     assert leftovers(tmp_path / "worker") == leftovers(tmp_path / "fallback") == []
+
+
+def test_parallel_encrypted_backup_same_case_as_serial_and_the_key_never_on_disk(tmp_path, feed_index,
+                                                                                    monkeypatch, two_cores):
+    from spyglass.secrets import Secrets
+
+    encrypted = build_encrypted(add_everything(BackupBuilder()), tmp_path / "encrypted", "pw")
+    password = tmp_path / "pw.txt"
+    password.write_text("pw\n")
+    monkeypatch.setattr(parallel, "Workers", Spy)
+    monkeypatch.setattr(parallel, "ENTRY_SECONDS", 1.0)
+    plan_now = parallel.plan
+    monkeypatch.setattr(parallel, "plan", lambda acquisition, modules, secrets=None, opened_in=0.0:
+                        plan_now(acquisition, modules, secrets, 0.0))
+    Spy.taken = []
+    cases = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("SPYGLASS_JOBS", jobs)
+        secrets = Secrets(password_file=password, environ={}, interactive=False)
+        check(encrypted.root, tmp_path / f"case-{jobs}", [], feed_index, force=True, secrets=secrets)
+        cases[jobs] = case_contents(tmp_path / f"case-{jobs}")
+    [taken] = Spy.taken
+    assert taken == {"manifest": 2}                   # both slices listed by workers, and taken
+    assert cases["2"] == cases["1"]
+    assert cases["1"]["case.json"]["modules"]["sms"]["records"] > 0
+    key = encrypted.passcode_key
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert key not in data and key.hex().encode() not in data, path

@@ -102,8 +102,10 @@ class _Reader:
         return result
 
 
-def read_mbfile(blob: bytes) -> dict[str, Any] | None:
-    """The MBFile's own properties (UIDs resolved to strings or NS.data bytes), or None."""
+def read_mbfile(blob: bytes, wanted: frozenset[str] | None = None) -> dict[str, Any] | None:
+    """The MBFile's own properties (UIDs resolved to strings or NS.data bytes), or None; only
+    those named in `wanted` when given (a listing reads 300k of them and needs neither the
+    archive's class nor the RelativePath the Manifest row already has)."""
     try:
         reader = _Reader(blob)
         top = reader.dict(reader.top)
@@ -114,6 +116,8 @@ def read_mbfile(blob: bytes) -> dict[str, Any] | None:
         properties: dict[str, Any] = {}
         data, offsets = reader.data, reader.offsets
         for key, value_ref in reader.dict(objects[root_uid[1]]).items():
+            if wanted is not None and key not in wanted:
+                continue
             at = offsets[value_ref]
             marker = data[at]
             if 0x10 <= marker <= 0x12:

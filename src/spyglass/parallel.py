@@ -17,8 +17,10 @@ The same workers write a large timeline.csv from the sorted runs while the check
 `Readers`).
 
 A worker's input is a pickle written by this process into the pipe it started the worker with;
-nothing else writes there. Never a secret crosses to a worker: an acquisition that needed one
-(an encrypted backup, an age-encrypted androidqf zip) is checked in one process. A worker that
+nothing else writes there. An encrypted iOS backup's workers get the backup key this process
+derived (the key a --key-file holds) in that pickle, and only there: never on disk, in argv, in
+the environment or in a report, and no worker derives it again. Any other acquisition that
+needed a secret (an age-encrypted androidqf zip) is checked in one process. A worker that
 fails, or a module it ran that did not end cleanly, is forgotten, and the work is done in this
 process as usual. SPYGLASS_JOBS=N uses N processes (default: the machine's cores); 1 none.
 """
@@ -41,6 +43,7 @@ from spyglass.acquisitions.base import Acquisition, EvidenceFile
 from spyglass.limits import MAX_MODULE_RECORDS
 from spyglass.modules import Module
 from spyglass.runner import OK, ModuleResult, locate
+from spyglass.secrets import Hidden, Secrets
 
 # Estimated seconds of work (parse, write, time, match), measured on the benchmark inputs: a
 # Manifest row costs about 0.1 ms as a record (a dump's entry 0.04 ms), a module that only looks
@@ -91,7 +94,8 @@ def plan(acquisition: Acquisition, modules: list[Module], secrets: Any = None,
     `jobs()` workers of their own (one process more than there are cores: the slices and the
     rest share the cores, and none waits for another)."""
     count = jobs()
-    if count < 2 or getattr(acquisition, "encrypted", False) or getattr(secrets, "source", None) is not None:
+    needs_secret = getattr(acquisition, "encrypted", False) or getattr(secrets, "source", None) is not None
+    if count < 2 or (needs_secret and worker_secret(acquisition) is None):
         return []
     weights = _weights(modules, acquisition)
     total, floor = sum(weights.values()), _setting("SPYGLASS_PARALLEL_MIN_SECONDS", MIN_SECONDS)
@@ -143,6 +147,15 @@ def _weights(modules: list[Module], acquisition: Acquisition) -> dict[str, float
     return weights
 
 
+def worker_secret(acquisition: Acquisition) -> Hidden | None:
+    """The key an encrypted iOS backup was unlocked with, for its workers; None for any other
+    acquisition that needed a secret (an age-encrypted androidqf zip: each worker would decrypt
+    the whole zip again), which is then checked in this process alone."""
+    decryptor = getattr(acquisition, "decryptor", None)
+    key = getattr(decryptor, "key", None)
+    return key if isinstance(key, Hidden) else None
+
+
 def _entries(acquisition: Acquisition) -> int:
     database = getattr(acquisition, "database", None)
     if database is not None:
@@ -163,7 +176,7 @@ def part_path(out: Path, unit: Unit) -> Path:
 
 class _Processes:
     """Worker processes, `python -m spyglass.parallel`, each given its payload on its input
-    (paths, indicators and its share of the work: never a secret), each writing one JSON line
+    (paths, indicators, its share of the work, an encrypted backup's key), each writing one JSON line
     per finished piece of work to `.worker-N.jsonl` in the case folder."""
 
     def __init__(self, out: Path, payloads: list[dict[str, Any]]) -> None:
@@ -211,9 +224,11 @@ class Workers(_Processes):
                  modules: list[Module]) -> None:
         self.units = {unit.module: unit.parts for share in shares for unit in share}
         where = {module.name: module.python_module.__name__ for module in modules}
+        secret = worker_secret(acquisition)
         super().__init__(out, [{"mode": "check", "evidence": str(acquisition.root), "kind": acquisition.kind,
                                 "out": str(out), "units": [(u.module, u.part, u.parts) for u in share],
-                                "modules": sorted({where[u.module] for u in share}), "index": index}
+                                "modules": sorted({where[u.module] for u in share}), "index": index,
+                                "key": secret.reveal() if secret is not None else None}
                                for share in shares])
 
     def results(self) -> dict[str, list[dict[str, Any]]]:
@@ -471,7 +486,10 @@ def _check(payload: dict[str, Any]) -> int:
     modules = {module.name: module for module in load(payload["modules"])}
     descriptions = {name: module.artifact.description for name, module in modules.items()}
     loaded = heuristics.discover()
-    acquisition = open_acquisition(Path(payload["evidence"]), payload["kind"], None)
+    key = payload.pop("key", None)
+    secrets = Secrets.given_key(Hidden(key)) if key is not None else None
+    del key
+    acquisition = open_acquisition(Path(payload["evidence"]), payload["kind"], secrets)
     try:
         writer = CaseWriter(out, prefix=payload["prefix"])
         with report.open("w", encoding="utf-8") as said:

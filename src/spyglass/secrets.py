@@ -106,7 +106,17 @@ class Secrets:
         self._say = say or (lambda text: print(text, file=sys.stderr))
         self._password: Hidden | None = None
         self._key: Hidden | None = None
+        self._given: Hidden | None = None
         self.source: str | None = None
+
+    @classmethod
+    def given_key(cls, key: Hidden) -> Secrets:
+        """The backup key handed to a worker process by the check that derived it (over the
+        worker's input pipe, never on disk): the worker skips the derivation."""
+        secrets = cls(environ={}, interactive=False)
+        secrets._given = key
+        secrets.source = "check"
+        return secrets
 
     def __repr__(self) -> str:
         return (f"Secrets(password_file={self.password_file!r}, key_file={self.key_file!r}, "
@@ -155,6 +165,8 @@ class Secrets:
         or `derive(password)`. Every secret is forgotten once it is derived or has failed to be: the
         check, derive-key and decrypt all pass through here, and none needs the secret again."""
         try:
+            if self._given is not None:
+                return self._given
             if self.key_file is not None:
                 return self.key()
             return derive(self.secret_password())
@@ -167,7 +179,7 @@ class Secrets:
 
     def forget(self) -> None:
         """Drop every cached secret (Python cannot wipe memory; this only drops references)."""
-        self._password = self._key = self._env_password = None
+        self._password = self._key = self._env_password = self._given = None
 
     def describe(self) -> dict[str, Any]:
         """Which source gave the secret, for case.json; never the secret itself."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spyglass.acquisitions.devpath import DevicePattern, sql_glob
+from spyglass.acquisitions.devpath import DevicePattern, path_name, sql_glob
 
 CHROME = "/private/var/mobile/Containers/Data/Application/{com.google.chrome.ios}/Library/Chrome/*/History"
 
@@ -67,3 +67,25 @@ def test_sql_glob_is_a_superset() -> None:
 def test_pattern_refused(pattern: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         DevicePattern(pattern)
+
+
+@pytest.mark.parametrize("path", ["", "a", "a/b", "/a/b", "a/b/", "a//b", "a/./", "a/.", ".", "./", "/", "//",
+                                  "a/..", "..", "a/b/./.", "Library/SMS/sms.db", "\u00e9t\u00e9/x y", "a\\b"])
+def test_path_name_is_pathlibs_name(path: str) -> None:
+    from pathlib import PurePosixPath
+
+    assert path_name(path) == PurePosixPath(path).name
+
+
+def test_path_name_is_pathlibs_name_for_any_text() -> None:
+    from pathlib import PurePosixPath
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.sampled_from(["a", "b.c", ".", "..", "", "/", "//", "x y", "\u00e9"]), max_size=8).map("".join))
+    def same(path: str) -> None:
+        assert path_name(path) == PurePosixPath(path).name
+
+    same()

@@ -50,7 +50,7 @@ from typing import Any
 
 from spyglass.acquisitions.base import ANDROID_BUGREPORT, ANDROIDQF, EvidenceFile, FileEntry
 from spyglass.acquisitions.containers import FILE, ZIP_ERRORS, Member, ZipContainer, open_container
-from spyglass.acquisitions.devpath import DevicePattern
+from spyglass.acquisitions.devpath import DevicePattern, path_name
 from spyglass.acquisitions.named import NamedFilesAcquisition, marked_root
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_AGE_BYTES, MAX_NESTED_ARCHIVE_BYTES, MAX_SQLITE_BYTES, MAX_TEXT_BYTES
@@ -235,7 +235,7 @@ class AndroidQF(NamedFilesAcquisition):
         for relative, member in self._bugreport_members.items():
             device_path = relative[len(NESTED_FS) - 1:] if relative.startswith(NESTED_FS) else None
             yield FileEntry(source=relative, device_path=device_path, kind=member.kind, size=member.size,
-                            mode=member.mode, modified=member.modified, name=PurePosixPath(relative).name)
+                            mode=member.mode, modified=member.modified, name=path_name(relative))
 
     def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
         if isinstance(file.key, tuple) and file.key[0] == "bugreport" and self._bugreport is not None:

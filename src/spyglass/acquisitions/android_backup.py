@@ -22,7 +22,7 @@ import io
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives import padding
@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from spyglass.acquisitions.base import ANDROID_BACKUP, Acquisition, EvidenceFile, FileEntry
 from spyglass.acquisitions.containers import DIRECTORY, FILE, Member, safe_member_path
-from spyglass.acquisitions.devpath import DevicePattern
+from spyglass.acquisitions.devpath import DevicePattern, path_name
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_AB_HELD_BYTES, MAX_AB_MEMBER_BYTES, MAX_AB_ROUNDS, MAX_DECOMPRESSED_BYTES
 
@@ -268,7 +268,7 @@ class AndroidBackup(Acquisition):
     def listing(self) -> Iterator[FileEntry]:
         for path, member in sorted(self.members.items()):
             yield FileEntry(source=path, device_path=None, kind=member.kind, size=member.size, mode=member.mode,
-                            modified=member.modified, name=PurePosixPath(path).name)
+                            modified=member.modified, name=path_name(path))
 
     def whole_source(self, what: str) -> str | None:
         return self.root.name if what == "listing" else None

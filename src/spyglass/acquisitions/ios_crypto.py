@@ -267,8 +267,10 @@ class BackupDecryptor:
     """The unlocked class keys of one encrypted backup; decrypts Manifest.db and files on demand."""
 
     def __init__(self, backup: IOSBackup, keybag: Keybag, class_keys: dict[int, Hidden],
-                 manifest_key: bytes | None, details: dict[str, Any]) -> None:
+                 manifest_key: bytes | None, details: dict[str, Any], key: Hidden | None = None) -> None:
         self.backup = backup
+        # The backup key that unlocked the keybag, handed to the check's worker processes only.
+        self.key = key
         self.keybag = keybag
         self._class_keys = class_keys
         self._manifest_key = manifest_key
@@ -318,7 +320,7 @@ class BackupDecryptor:
             backup.notes.append(f"damaged keybag: class keys {failed} do not unwrap; their files cannot be read")
         if manifest_key is None:
             backup.notes.append("Manifest.plist has no ManifestKey; Manifest.db is stored unencrypted")
-        return cls(backup, keybag, class_keys, manifest_key, details)
+        return cls(backup, keybag, class_keys, manifest_key, details, key)
 
     def describe(self) -> dict[str, Any]:
         return dict(self.details)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_FS, ContainerAcquisition, EvidenceFile, FileEntry
 from spyglass.acquisitions.containers import FILE, Container, Member, children, first_paths, open_container
-from spyglass.acquisitions.devpath import DevicePattern
+from spyglass.acquisitions.devpath import DevicePattern, path_name
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES
 from spyglass.plists import load_plist
@@ -135,7 +135,7 @@ class IOSFilesystem(ContainerAcquisition):
                 continue
             yield FileEntry(source=path, device_path=path, kind=member.kind, size=member.size,
                             mode=member.mode, modified=member.modified, accessed=member.accessed,
-                            changed=member.changed, born=member.born, name=PurePosixPath(path).name,
+                            changed=member.changed, born=member.born, name=path_name(path),
                             details={"link_target": member.target} if member.target else {})
 
     def whole_source(self, what: str) -> str | None:

@@ -5,12 +5,12 @@ and reading for all of them; each kind says what marks its folder."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from spyglass.acquisitions.base import ContainerAcquisition, EvidenceFile, FileEntry
 from spyglass.acquisitions.containers import FILE, Container, Member, children, first_paths, open_container
-from spyglass.acquisitions.devpath import DevicePattern
+from spyglass.acquisitions.devpath import DevicePattern, path_name
 from spyglass.errors import EvidenceError, SpyglassError
 
 
@@ -80,7 +80,7 @@ class NamedFilesAcquisition(ContainerAcquisition):
             member = self.container.member(self.prefix + relative)
             if member is not None:
                 yield FileEntry(source=relative, device_path=None, kind=member.kind, size=member.size,
-                                mode=member.mode, modified=member.modified, name=PurePosixPath(relative).name)
+                                mode=member.mode, modified=member.modified, name=path_name(relative))
 
     def whole_source(self, what: str) -> str | None:
         return self.root.name if what == "listing" else None
