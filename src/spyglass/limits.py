@@ -12,6 +12,10 @@ import os
 MAX_PLIST_BYTES = 64 * 1024 * 1024
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 MAX_LINE_CHARS = 64 * 1024
+# A file listing streamed item by item (androidqf files.json: about 280 bytes a file, so 1M files
+# are 280 MB): the bound is on the bytes read, memory stays at a piece and one item.
+MAX_LISTING_BYTES = 4 * 1024 * 1024 * 1024
+MAX_LISTING_ITEM_CHARS = 1024 * 1024
 MAX_SQLITE_BYTES = 8 * 1024 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
 MAX_FIELD_CHARS = 64 * 1024          # a single text value kept in a record

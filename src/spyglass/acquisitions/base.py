@@ -11,6 +11,7 @@ file read is hashed into `inputs` for case.json. This package imports nothing fr
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 from abc import ABC, abstractmethod
@@ -133,6 +134,23 @@ class EvidenceFile:
                     parts, held, skipping = [], 0, not ended
         if parts:
             yield _line(parts)
+        if self.source not in self.acquisition.inputs:
+            self.acquisition.record_input(self.source, digest.hexdigest(), size)
+
+    def text_pieces(self, limit: int, piece: int = 1 << 20) -> Iterator[str]:
+        """The file decoded as UTF-8 (bad bytes replaced) in pieces of about `piece` bytes, streamed:
+        a listing of millions of files costs a piece in memory, not its size. Refused past `limit`
+        bytes; hashed as it is read, the input recorded once the last piece is taken."""
+        digest, size = hashlib.sha256(), 0
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        with self.acquisition.stream(self, limit) as handle:
+            while data := handle.read(piece):
+                digest.update(data)
+                size += len(data)
+                if text := decoder.decode(data):
+                    yield text
+        if text := decoder.decode(b"", final=True):
+            yield text
         if self.source not in self.acquisition.inputs:
             self.acquisition.record_input(self.source, digest.hexdigest(), size)
 

@@ -60,3 +60,39 @@ def test_files_corrupt(tmp_path):
     builder = AndroidQFBuilder().add("files.json", b'[{"path": "/a"},')
     with pytest.raises(EvidenceError, match=r"^files\.json: not valid JSON \(the list is not closed: truncated\?\)$"):
         run(android_files, builder, tmp_path / "c")
+
+
+def _items(text: str, cut: int) -> list:
+    pieces = iter([text[start:start + cut] for start in range(0, len(text), cut)])
+    return list(android_files._Items(pieces, "files.json"))
+
+
+def test_files_streamed_any_cut_between_pieces_reads_the_same():
+    # A listing is decoded as it streams, a piece at a time: wherever the pieces are cut (inside a
+    # number, a string, an escape, between a value and its comma), the items are the same.
+    listed = [{"path": "/sdcard/a\u00e9\\"}, 12345, -1.5e3, "x", None, [1, [2]], {"path": "/b", "size": 7}]
+    for text in (json.dumps(listed), "\n".join(json.dumps(item) for item in listed) + "\n",
+                 " [ " + " , ".join(json.dumps(item) for item in listed) + " ] trailing"):
+        for cut in (1, 2, 3, 7, 50, len(text)):
+            assert _items(text, cut) == listed, (text, cut)
+
+
+def test_files_streamed_past_the_old_whole_file_bound(tmp_path, monkeypatch):
+    # files.json was read whole under the text bound: 20x the benchmark's (277 MB) was refused.
+    # Streamed, only the bytes are bounded. Here the pieces are made small so that they are many.
+    monkeypatch.setattr("spyglass.acquisitions.base.EvidenceFile.text_pieces.__defaults__", (1 << 10,))
+    listed = [{"path": f"/sdcard/DCIM/IMG_{number:05d}.jpg", "size": number, "mode": "-rw-rw----",
+               "modified_time": 1700000000 + number} for number in range(3000)]
+    records = run(android_files, AndroidQFBuilder().add("files.json", as_json(listed)), tmp_path)
+    assert [r.fields["size"] for r in records] == list(range(3000))
+    assert records[-1].fields["file_path"] == "/sdcard/DCIM/IMG_02999.jpg"
+
+
+def test_files_streamed_item_over_its_bound_and_damage_mid_file(monkeypatch):
+    monkeypatch.setattr(android_files, "MAX_LISTING_ITEM_CHARS", 100)
+    with pytest.raises(EvidenceError) as caught:
+        _items('[{"path": "' + "a" * 500 + '"}]', 10)
+    assert str(caught.value) == "files.json: not valid JSON at character 1 (Unterminated string starting at)"
+    with pytest.raises(EvidenceError) as caught:
+        _items('[{"path": "/a"}, {bad}, ' + '{"path": "/b"}, ' * 50 + "]", 10)
+    assert str(caught.value) == "files.json: not valid JSON at character 17 (Expecting property name enclosed in double quotes)"

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import Any
 
 from spyglass.acquisitions.base import ANDROIDQF, EvidenceFile
+from spyglass.acquisitions.devpath import path_name
 from spyglass.errors import EvidenceError
+from spyglass.limits import MAX_LISTING_BYTES, MAX_LISTING_ITEM_CHARS
 from spyglass.modules import Artifact
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
@@ -40,6 +41,7 @@ ARTIFACT = Artifact(
 
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n"
+_NUMBER_GOES_ON = frozenset("0123456789.eE+-")
 
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
@@ -51,39 +53,88 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 
 
 def _entries(file: EvidenceFile) -> Iterator[Any]:
-    """The list's items one at a time (a listing of millions of files is never one Python list),
-    or the objects of a file with one JSON object per line."""
-    text = file.text()
-    position = _skip(text, 0)
-    if position == len(text):
-        return
-    in_list = text[position] == "["
-    if in_list:
-        position = _skip(text, position + 1)
-        if text.startswith("]", position):
+    """The list's items one at a time, or the objects of a file with one JSON object per line,
+    decoded from the file as it streams: a listing of a million files is neither one string nor
+    one Python list in memory."""
+    return iter(_Items(file.text_pieces(MAX_LISTING_BYTES), file.source))
+
+
+class _Items:
+    """JSON values taken one at a time from pieces of text. A value is taken only once text that
+    cannot continue it follows (or the file has ended), so that one cut between two pieces (`12`
+    of `123`, `1.` of `1.5`) is never taken for a whole one."""
+
+    def __init__(self, pieces: Iterator[str], source: str) -> None:
+        self.pieces, self.source = pieces, source
+        self.text, self.at, self.dropped, self.ended = "", 0, 0, False
+
+    def _more(self) -> bool:
+        piece = None if self.ended else next(self.pieces, None)
+        if piece is None:
+            self.ended = True
+            return False
+        self.dropped += self.at
+        self.text, self.at = self.text[self.at:] + piece, 0
+        return True
+
+    def _skip(self) -> bool:
+        """Past white space; False at the end of the file."""
+        while True:
+            while self.at < len(self.text) and self.text[self.at] in _SPACE:
+                self.at += 1
+            if self.at < len(self.text):
+                return True
+            if not self._more():
+                return False
+
+    def _at(self, char: str) -> bool:
+        return self._skip() and self.text.startswith(char, self.at)
+
+    def _invalid(self, why: str) -> EvidenceError:
+        return EvidenceError(f"{self.source}: not valid JSON at character {self.dropped + self.at} ({why})")
+
+    def _value(self) -> Any:
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, self.at)
+                # A number cut at its fraction or exponent ("-15." of "-15.5e3") decodes short.
+                if self.ended or (end < len(self.text) and self.text[end] not in _NUMBER_GOES_ON):
+                    self.at = end
+                    return value
+                failure = None
+            except (ValueError, RecursionError) as exc:
+                failure = getattr(exc, "msg", type(exc).__name__)
+            if len(self.text) - self.at > MAX_LISTING_ITEM_CHARS:
+                # Damage mid-file is read past only this far before it is reported.
+                raise self._invalid(failure or f"an item over {MAX_LISTING_ITEM_CHARS} characters")
+            if not self._more() and failure is not None:
+                raise self._invalid(failure)
+
+    def __iter__(self) -> Iterator[Any]:
+        if not self._skip():
             return
-    while position < len(text):
-        try:
-            entry, position = _DECODER.raw_decode(text, position)
-        except (ValueError, RecursionError) as exc:
-            raise EvidenceError(f"{file.source}: not valid JSON at character {position} "
-                                f"({getattr(exc, 'msg', type(exc).__name__)})") from None
-        yield entry
-        position = _skip(text, position)
+        in_list = self.text[self.at] == "["
         if in_list:
-            if text.startswith("]", position):
+            self.at += 1
+            if self._at("]"):
+                self._drain()
                 return
-            if not text.startswith(",", position):
-                raise EvidenceError(f"{file.source}: not valid JSON at character {position} (expected , or ])")
-            position = _skip(text, position + 1)
-    if in_list:
-        raise EvidenceError(f"{file.source}: not valid JSON (the list is not closed: truncated?)")
+        while self._skip():
+            yield self._value()
+            if in_list:
+                if self._at("]"):
+                    self._drain()
+                    return
+                if not self._at(","):
+                    raise self._invalid("expected , or ]")
+                self.at += 1
+        if in_list:
+            raise EvidenceError(f"{self.source}: not valid JSON (the list is not closed: truncated?)")
 
-
-def _skip(text: str, position: int) -> int:
-    while position < len(text) and text[position] in _SPACE:
-        position += 1
-    return position
+    def _drain(self) -> None:
+        # What follows the list is read (and hashed) but not parsed, as when it was read whole.
+        for _ in self.pieces:
+            pass
 
 
 def _record(entry: dict[str, Any]) -> Record | None:
@@ -116,7 +167,7 @@ def _record(entry: dict[str, Any]) -> Record | None:
         timestamp_desc="file modified" if times["modified"] else "",
         message=f"File {path}",
         fields=fields,
-        observables=observables(("file_path", path), ("file_name", PurePosixPath(path).name),
+        observables=observables(("file_path", path), ("file_name", path_name(path)),
                                 *((kind, value) for kind, value in hashes.items())),
     )
 
