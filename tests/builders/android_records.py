@@ -59,6 +59,12 @@ def receiver(component: str, action: str) -> Record:
     return _component("dumpsys_receivers", component, action=action, table="Non-Data Actions:")
 
 
+def appop(package_name: str, op: str, mode: str = "allow", when: datetime | None = None) -> Record:
+    return _record("dumpsys_appops", {"package_name": package_name, "uid": "u0a104", "op": op, "mode": mode,
+                                      "access_state": None, "last_access": iso_utc(when)},
+                   ("app_id", package_name), when=when, desc="last access" if when else "")
+
+
 def process(name: str, path: str | None = None, user: str = "root", pid: int = 4242) -> Record:
     return _record("android_processes", {"process_name": name, "process_path": path, "pid": pid, "ppid": 1,
                                          "user": user, "uid": None, "label": "u:r:shell:s0"},

@@ -11,7 +11,9 @@ where it came from (`pm list packages -i`; heuristics/_android.py lists the stor
     com.android.packageinstaller): an APK file opened from a browser, a file manager or a
     message: medium;
   - another app: that app installed it (an alternative store, or a dropper): medium.
-System packages and packages whose APKs lie on a system partition are not reported. An Android
+System packages and packages whose APKs lie on a system partition are not reported, updated or
+not: MVT also reports a system app updated from an APK file (YouTube in its sample androidqf), but
+Android accepts such an update only when it carries the system app's own signature. An Android
 backup's app manifest names the installer when there was one, but no system flag: a package it
 lists without an installer may be the phone's own as well as one installed over USB, and is not
 reported.

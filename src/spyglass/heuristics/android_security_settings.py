@@ -12,7 +12,10 @@ because Android moved several between secure and global over the years.
     turned off in the developer options): medium;
   - install_non_market_apps=1 (Android 7 and earlier: any app may be installed from outside
     the store): low;
-USB debugging (adb_enabled=1) is not reported: androidqf and adb bugreport need it on to make the
+MVT also reports crash and error reports not shared (samsung_errorlog_agree=0,
+send_action_app_error=0) and Play Protect's optional uploads off (package_verifier_user_consent,
+upload_apk_enable): owners decline these at set-up, so on their own they say nothing of spyware
+and are not reported. USB debugging (adb_enabled=1) is not reported: androidqf and adb bugreport need it on to make the
 acquisition, so the settings always show it on and say nothing of before; flagged on every
 phone, it would turn every clean verdict into "signs worth a look".
 """

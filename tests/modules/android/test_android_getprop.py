@@ -104,3 +104,12 @@ def test_getprop_bugreport_not_present_and_corrupt(tmp_path):
     with pytest.raises(EvidenceError, match=r"^bugreport-.*\.txt: no '------ <section> \(<command>\) ------' line: "
                                             r"not dumpstate output$"):
         run(android_getprop, BugreportBuilder(dumpstate=b"\x00\xff not a dumpstate\n"), tmp_path / "b")
+
+
+def test_getprop_bugreport_dumpsys_only(tmp_path):
+    """A dumpstate.txt of dumpsys blocks and no command section (as MVT's sample bug report keeps):
+    the properties are not there, which is not damage."""
+    text = (b"Currently running services:\n  appops\n" + b"-" * 79 + b"\nDUMP OF SERVICE appops:\n"
+            b"Current AppOps Service state:\n")
+    with pytest.raises(NotPresent, match=r"^bugreport-.*\.txt: dumpsys output only, no 'SYSTEM PROPERTIES' section$"):
+        run(android_getprop, BugreportBuilder(dumpstate=text), tmp_path)

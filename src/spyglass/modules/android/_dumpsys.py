@@ -207,9 +207,10 @@ def command_lines(file: EvidenceFile, title: str) -> Iterator[str]:
     """The output lines of dumpstate's `title` section ("SYSTEM PROPERTIES"), foreign
     "------" and "*** " lines left out, up to its own duration line (or the end of the file).
 
-    EvidenceError when the file holds no dumpstate section header at all (not dumpstate output);
-    NotPresent when it holds sections but not this one."""
-    inside = False
+    EvidenceError when the file holds neither a dumpstate section header nor a dumpsys service
+    (not dumpstate output); NotPresent when it holds sections but not this one, or only dumpsys
+    output (MVT's sample bug report keeps such a dumpstate.txt: "DUMP OF SERVICE" blocks only)."""
+    inside = dumpsys = False
     headers = kept = 0
     for line in file.lines():
         if not line.startswith(("------ ", "*** ")):
@@ -218,6 +219,8 @@ def command_lines(file: EvidenceFile, title: str) -> Iterator[str]:
                     return
                 kept += 1
                 yield line
+            elif not dumpsys and line.startswith(HEADER):
+                dumpsys = True
             continue
         if inside:
             end = COMMAND_END.match(line)
@@ -230,9 +233,11 @@ def command_lines(file: EvidenceFile, title: str) -> Iterator[str]:
             inside = header.group(1) == title
     if inside:
         return                     # cut short: what was there is given
-    if not headers:
-        raise EvidenceError(f"{file.source}: no '------ <section> (<command>) ------' line: not dumpstate output")
-    raise NotPresent(f"{file.source}: no '{title}' section")
+    if headers:
+        raise NotPresent(f"{file.source}: no '{title}' section")
+    if dumpsys:
+        raise NotPresent(f"{file.source}: dumpsys output only, no '{title}' section")
+    raise EvidenceError(f"{file.source}: no '------ <section> (<command>) ------' line: not dumpstate output")
 
 
 # -- dumpsys package: the "Packages:" list ---------------------------------------------------------
