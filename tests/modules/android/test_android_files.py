@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from spyglass.errors import EvidenceError
-from spyglass.modules.android import android_files
+from spyglass.modules.android import _json, android_files
+from spyglass.modules.android._json import json_items
 from spyglass.records import Observable
 from tests.builders.android import AndroidQFBuilder
 from tests.builders.androidqf_artifacts import FILES, FILES_FIND, FILES_SIMPLE, as_json, run
@@ -64,7 +65,7 @@ def test_files_corrupt(tmp_path):
 
 def _items(text: str, cut: int) -> list:
     pieces = iter([text[start:start + cut] for start in range(0, len(text), cut)])
-    return list(android_files._Items(pieces, "files.json"))
+    return list(json_items(pieces, "files.json"))
 
 
 def test_files_streamed_any_cut_between_pieces_reads_the_same():
@@ -89,7 +90,7 @@ def test_files_streamed_past_the_old_whole_file_bound(tmp_path, monkeypatch):
 
 
 def test_files_streamed_item_over_its_bound_and_damage_mid_file(monkeypatch):
-    monkeypatch.setattr(android_files, "MAX_LISTING_ITEM_CHARS", 100)
+    monkeypatch.setattr(_json, "MAX_LISTING_ITEM_CHARS", 100)
     with pytest.raises(EvidenceError) as caught:
         _items('[{"path": "' + "a" * 500 + '"}]', 10)
     assert str(caught.value) == "files.json: not valid JSON at character 1 (Unterminated string starting at)"

@@ -4,6 +4,7 @@ import pytest
 
 from spyglass.errors import EvidenceError
 from spyglass.modules.android import android_packages
+from spyglass.modules.android._json import json_items
 from spyglass.records import Observable
 from tests.builders.android import AndroidQFBuilder
 from tests.builders.androidqf_artifacts import PACKAGES, PACKAGES_2021, as_json, run
@@ -70,8 +71,22 @@ def test_packages_empty(tmp_path):
 
 def test_packages_corrupt(tmp_path):
     builder = AndroidQFBuilder().add("packages.json", as_json(PACKAGES)[:-40])
-    with pytest.raises(EvidenceError, match=r"^packages\.json: not valid JSON \(JSONDecodeError\)$"):
+    with pytest.raises(EvidenceError, match=r"^packages\.json: not valid JSON at character 2936 \(Expecting value\)$"):
         run(android_packages, builder, tmp_path)
     builder = AndroidQFBuilder().add("packages.json", b'{"name": "com.whatsapp"}')
     with pytest.raises(EvidenceError, match=r"^packages\.json: expected a list of packages$"):
         run(android_packages, builder, tmp_path / "b")
+
+
+def test_packages_streamed_must_be_a_list():
+    """packages.json is decoded item by item (a listing of 40,000 packages is not one Python list):
+    it must still be one list, or `null`; a file of one object per line is not packages.json."""
+    def items(text: str, cut: int = 7) -> list:
+        return list(json_items(iter([text[i:i + cut] for i in range(0, len(text), cut)]), "packages.json",
+                               "packages"))
+
+    assert items(' [ {"name": "com.a"} , {"name": "com.b"} ] ') == [{"name": "com.a"}, {"name": "com.b"}]
+    assert items("null") == [] and items(" null \n") == [] and items("") == []
+    for text in ('{"name": "com.a"}\n{"name": "com.b"}\n', "null null", '"com.a"'):
+        with pytest.raises(EvidenceError, match=r"^packages\.json: expected a list of packages$"):
+            items(text)

@@ -19,15 +19,14 @@ Seen:    Android 6-16 (androidqf 1.0-1.7).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from spyglass.acquisitions.base import ANDROIDQF, EvidenceFile
 from spyglass.acquisitions.devpath import path_name
-from spyglass.errors import EvidenceError
-from spyglass.limits import MAX_LISTING_BYTES, MAX_LISTING_ITEM_CHARS
+from spyglass.limits import MAX_LISTING_BYTES
 from spyglass.modules import Artifact
+from spyglass.modules.android._json import json_items
 from spyglass.records import Record, iso_utc, observables, text_field
 from spyglass.timestamps import unix_time
 
@@ -38,11 +37,6 @@ ARTIFACT = Artifact(
     extra={ANDROIDQF: ("files.json",)},
     os_versions="Android 6-16",
 )
-
-_DECODER = json.JSONDecoder()
-_SPACE = " \t\r\n"
-_NUMBER_GOES_ON = frozenset("0123456789.eE+-")
-
 
 def parse(file: EvidenceFile) -> Iterator[Record]:
     for entry in _entries(file):
@@ -56,85 +50,7 @@ def _entries(file: EvidenceFile) -> Iterator[Any]:
     """The list's items one at a time, or the objects of a file with one JSON object per line,
     decoded from the file as it streams: a listing of a million files is neither one string nor
     one Python list in memory."""
-    return iter(_Items(file.text_pieces(MAX_LISTING_BYTES), file.source))
-
-
-class _Items:
-    """JSON values taken one at a time from pieces of text. A value is taken only once text that
-    cannot continue it follows (or the file has ended), so that one cut between two pieces (`12`
-    of `123`, `1.` of `1.5`) is never taken for a whole one."""
-
-    def __init__(self, pieces: Iterator[str], source: str) -> None:
-        self.pieces, self.source = pieces, source
-        self.text, self.at, self.dropped, self.ended = "", 0, 0, False
-
-    def _more(self) -> bool:
-        piece = None if self.ended else next(self.pieces, None)
-        if piece is None:
-            self.ended = True
-            return False
-        self.dropped += self.at
-        self.text, self.at = self.text[self.at:] + piece, 0
-        return True
-
-    def _skip(self) -> bool:
-        """Past white space; False at the end of the file."""
-        while True:
-            while self.at < len(self.text) and self.text[self.at] in _SPACE:
-                self.at += 1
-            if self.at < len(self.text):
-                return True
-            if not self._more():
-                return False
-
-    def _at(self, char: str) -> bool:
-        return self._skip() and self.text.startswith(char, self.at)
-
-    def _invalid(self, why: str) -> EvidenceError:
-        return EvidenceError(f"{self.source}: not valid JSON at character {self.dropped + self.at} ({why})")
-
-    def _value(self) -> Any:
-        while True:
-            try:
-                value, end = _DECODER.raw_decode(self.text, self.at)
-                # A number cut at its fraction or exponent ("-15." of "-15.5e3") decodes short.
-                if self.ended or (end < len(self.text) and self.text[end] not in _NUMBER_GOES_ON):
-                    self.at = end
-                    return value
-                failure = None
-            except (ValueError, RecursionError) as exc:
-                failure = getattr(exc, "msg", type(exc).__name__)
-            if len(self.text) - self.at > MAX_LISTING_ITEM_CHARS:
-                # Damage mid-file is read past only this far before it is reported.
-                raise self._invalid(failure or f"an item over {MAX_LISTING_ITEM_CHARS} characters")
-            if not self._more() and failure is not None:
-                raise self._invalid(failure)
-
-    def __iter__(self) -> Iterator[Any]:
-        if not self._skip():
-            return
-        in_list = self.text[self.at] == "["
-        if in_list:
-            self.at += 1
-            if self._at("]"):
-                self._drain()
-                return
-        while self._skip():
-            yield self._value()
-            if in_list:
-                if self._at("]"):
-                    self._drain()
-                    return
-                if not self._at(","):
-                    raise self._invalid("expected , or ]")
-                self.at += 1
-        if in_list:
-            raise EvidenceError(f"{self.source}: not valid JSON (the list is not closed: truncated?)")
-
-    def _drain(self) -> None:
-        # What follows the list is read (and hashed) but not parsed, as when it was read whole.
-        for _ in self.pieces:
-            pass
+    return json_items(file.text_pieces(MAX_LISTING_BYTES), file.source)
 
 
 def _record(entry: dict[str, Any]) -> Record | None:
