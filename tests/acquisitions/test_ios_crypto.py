@@ -102,11 +102,12 @@ def test_encrypted_backup_manifest_module_reads_decrypted_manifest(encrypted, tm
     backup = IOSBackup(encrypted.root, secrets_for(tmp_path))
     (file,) = locate(manifest.ARTIFACT, backup)
     records = list(manifest.parse(file))
+    # In the Manifest's own row order, as the builder wrote the rows.
     assert [r.fields["relative_path"] for r in records] == [
-        "Media/DCIM/100APPLE/IMG_0001.MOV", "Library/Keyboard/dynamic-text.dat", "Library/Logs/block.txt",
-        "Library/Logs/marker-5d1f0c.txt", "Library/Preferences/com.apple.mobilesafari.plist",
-        "Library/SMS", "Library/SMS/sms.db", "Library/Caches/empty"]
-    assert records[0].fields["size"] == len(BIG)
+        "Library/SMS/sms.db", "Library/Preferences/com.apple.mobilesafari.plist", "Library/Logs/marker-5d1f0c.txt",
+        "Library/Logs/block.txt", "Library/Caches/empty", "Media/DCIM/100APPLE/IMG_0001.MOV",
+        "Library/Keyboard/dynamic-text.dat", "Library/SMS"]
+    assert records[5].fields["size"] == len(BIG)
     backup.close()
 
 
