@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from spyglass.acquisitions import detect, open_acquisition
 from spyglass.acquisitions.devpath import DevicePattern
-from spyglass.acquisitions.ios_backup import IOSBackup, device_path, parse_mbfile
+from spyglass.acquisitions.ios_backup import LISTING_QUERY, IOSBackup, device_path, parse_mbfile
 from spyglass.errors import EvidenceError, MissingFromAcquisition, SpyglassError
 from tests.builders.ios_backup import BackupBuilder, mbfile_blob
 
@@ -169,3 +170,22 @@ def test_backup_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         backup.files(PREFS)[0].plist()
     with pytest.raises(EvidenceError, match="over the 1000 byte bound"):
         backup.files(SMS)[0].sqlite()
+
+
+def test_backup_listing_sorts_nothing_with_or_without_indexes(tmp_path: Path) -> None:
+    """The listing streams the Manifest in its own row order: no temporary B-tree, which would hold
+    a whole domain (or, without FilesDomainIdx, the whole table) with its MBFile blobs in memory."""
+    root = small_backup(tmp_path / "b")
+    for dropped in (False, True):
+        if dropped:
+            with sqlite3.connect(root / "Manifest.db") as connection:
+                for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                                  "AND sql IS NOT NULL").fetchall():
+                    connection.execute(f'DROP INDEX "{name}"')
+            connection.close()
+        backup = IOSBackup(root)
+        plan = [str(row[3]) for row in backup.database.rows("EXPLAIN QUERY PLAN " + LISTING_QUERY)]
+        assert plan == ["SCAN Files"]
+        assert [entry.source for entry in backup.listing()][:2] == ["HomeDomain/Library/SMS/sms.db",
+                                                                     "HomeDomain/Library/Preferences/a.plist"]
+        backup.close()

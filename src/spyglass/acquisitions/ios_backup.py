@@ -109,6 +109,9 @@ ENTRY_COLUMNS = ("CAST(fileID AS BLOB), CAST(domain AS BLOB), CAST(relativePath 
                  "CAST(flags AS INTEGER), CAST(file AS BLOB)")
 
 
+LISTING_QUERY = f"SELECT {ENTRY_COLUMNS} FROM Files"   # see IOSBackup.listing
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
@@ -469,8 +472,7 @@ class IOSBackup(Acquisition):
         # nothing is sorted. Sorted by path, SQLite held each domain's rows, MBFile blobs
         # included, in a temporary B-tree: 190 MB per process for a CameraRollDomain of 300k
         # rows, and the whole table for a hostile Manifest.db without its domain index.
-        query = f"SELECT {ENTRY_COLUMNS} FROM Files"
-        rows: Iterator[Any] = iter(self.database.rows(query))
+        rows: Iterator[Any] = iter(self.database.rows(LISTING_QUERY))
         if self.listing_part is not None:
             count = sum(int(row[0] or 0) for row in self.database.rows("SELECT COUNT(*) FROM Files"))
             start, stop = self.listing_bounds(count)
