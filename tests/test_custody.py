@@ -144,6 +144,32 @@ def test_cli_custody_on_check_recheck_report(case: Path, tmp_path: Path) -> None
     assert "HTML report" not in result.output
 
 
+def test_cli_custody_on_a_folder_of_acquisitions_and_of_cases(case: Path, tmp_path: Path) -> None:
+    import shutil
+
+    evidence = next((case.parent / "in").iterdir())
+    feed = case.parent / "feed.stix2"
+    folder = tmp_path / "phones"
+    folder.mkdir()
+    for name in ("first", "second"):
+        shutil.copy(evidence, folder / f"{name}{evidence.suffix}")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["check", str(folder), "--iocs", str(feed), "-o", str(out), "--no-html",
+                                       "--custody", WINDOW], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    cases = sorted(path.parent for path in out.glob("*/case.json"))
+    assert [path.name for path in cases] == ["first.zip", "second.zip"]
+    for case_dir in cases:
+        assert json.loads((case_dir / "custody.json").read_text()) == custody(case_dir, *parse_window(WINDOW), WINDOW)
+        (case_dir / "custody.json").unlink()
+    assert result.output.count("Custody window: ") == 2
+    result = CliRunner().invoke(main, ["recheck", str(out), "--iocs", str(feed), "--no-html", "--custody", WINDOW],
+                                catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    for case_dir in cases:
+        assert json.loads((case_dir / "custody.json").read_text()) == custody(case_dir, *parse_window(WINDOW), WINDOW)
+
+
 def test_cli_custody_malformed_refused_before_the_check(case: Path, tmp_path: Path) -> None:
     evidence = next((case.parent / "in").iterdir())
     out = tmp_path / "never"

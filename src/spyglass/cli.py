@@ -305,7 +305,7 @@ def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tup
 
         several = acquisitions_in(path) if kind is None else []
         if several:
-            return _check_several(path, several, out, one, chosen, human, as_json)
+            return _check_several(path, several, out, one, chosen, human, as_json, custody_window)
         outcome = one(path, out)
         written = _write_reports(outcome.case_dir, chosen)
         print_summary(human, outcome.case_dir, show_modules=verbose)
@@ -318,9 +318,10 @@ def check(path: Path, kind: str | None, out: Path | None, force: bool, iocs: tup
 
 
 def _check_several(folder: Path, evidence: list[Path], out: Path | None, one: Callable[[Path, Path], Any],
-                   formats: list[str], human: Console, as_json: bool) -> int:
+                   formats: list[str], human: Console, as_json: bool, custody_window: Any = None) -> int:
     """Each acquisition of `folder` checked into OUT/<name>/, one after the other, with a summary
-    line each; an acquisition that cannot be checked is said and the others go on."""
+    line each (and --custody's window, for each); an acquisition that cannot be checked is said
+    and the others go on."""
     from spyglass.check import case_name, default_output, worst_status
     root = (out or default_output(folder)).expanduser()
     resolved = root.resolve()
@@ -336,6 +337,7 @@ def _check_several(folder: Path, evidence: list[Path], out: Path | None, one: Ca
         try:
             outcome = one(item, case_dir)
             written = _write_reports(outcome.case_dir, formats)
+            _show_custody(human, outcome.case_dir, custody_window)
         except SpyglassError as exc:
             summaries.append({"acquisition": str(item), "case": None, "exit_status": EXIT_ERROR, "error": str(exc)})
             lines.append(f"{item.name}: not checked: {exc}")
@@ -379,7 +381,7 @@ def recheck(case_dir: Path, iocs: tuple[Path, ...], only_iocs: tuple[Path, ...],
             cases = cases_in(case_dir)
             if cases:
                 return _recheck_several(case_dir, cases, iocs, only_iocs, iocs_dir, html, formats,
-                                        incident_gap, jobs, human, as_json)
+                                        incident_gap, jobs, human, as_json, custody_window)
         feeds, index, feed_info, warnings = _load_feeds(iocs, only_iocs, iocs_dir)
         with _progress() as progress:
             outcome = run_recheck(case_dir, index, progress=RichProgress(progress), feed_info=feed_info,
@@ -400,9 +402,10 @@ def recheck(case_dir: Path, iocs: tuple[Path, ...], only_iocs: tuple[Path, ...],
 
 def _recheck_several(folder: Path, cases: list[Path], iocs: tuple[Path, ...], only_iocs: tuple[Path, ...],
                      iocs_dir: Path | None, html: bool, formats: tuple[str, ...], incident_gap: float,
-                     jobs: int | None, human: Console, as_json: bool) -> int:
+                     jobs: int | None, human: Console, as_json: bool, custody_window: Any = None) -> int:
     """The weekly re-hunt: every case under `folder` re-checked, each in a process of its own,
-    a bounded number at once; one line per case with its new findings, in the cases' order."""
+    a bounded number at once; one line per case with its new findings, in the cases' order.
+    --custody writes each case's custody.json (its words are the case's own process's)."""
     from spyglass.check import recheck_in_processes, worst_status
     from spyglass.feeds import feed_paths
     feed_paths(list(iocs), list(only_iocs))     # refuses both at once, before any process starts
@@ -411,6 +414,7 @@ def _recheck_several(folder: Path, cases: list[Path], iocs: tuple[Path, ...], on
     arguments += [f"--iocs-dir={iocs_dir.resolve()}"] if iocs_dir is not None else []
     arguments += [] if html else ["--no-html"]
     arguments += [f"--report={name}" for name in formats]
+    arguments += [f"--custody={custody_window[2]}"] if custody_window is not None else []
     workers = jobs or max(1, min(4, os.cpu_count() or 1))
     human.print(f"Re-checking {len(cases)} cases under {escape(str(folder))} ({workers} at a time).", soft_wrap=True)
     summaries = recheck_in_processes(cases, arguments, workers)
