@@ -105,16 +105,25 @@ def test_parallel_backup_same_case_as_serial(tmp_path, feed_index, monkeypatch, 
     assert serial["detections.jsonl"].count(b"\n") > 5      # findings came from the workers' modules too
 
 
-def test_parallel_dump_same_case_as_serial(tmp_path, feed_index, monkeypatch, two_cores):
+@pytest.mark.parametrize("container", ["folder", "tar.gz"])
+def test_parallel_dump_same_case_as_serial(tmp_path, feed_index, monkeypatch, two_cores, container):
+    """A dump in a folder, and in a .tar.gz whose listing (its refusals included) the workers are
+    handed rather than parse the headers again."""
     dump = FilesystemBuilder()
     for number in range(50):
         dump.add(f"/private/var/mobile/Library/Logs/file-{number}.log", b"x" * number)
     dump.add("/private/var/db/com.apple.xpc.roleaccountd.staging/roleaccountd.plist", b"<plist/>")
-    folder = dump.build_folder(tmp_path / "dump")
-    serial, parallel_case = both_ways(folder, tmp_path, feed_index, monkeypatch)
+    if container == "folder":
+        evidence = dump.build_folder(tmp_path / "dump")
+    else:
+        dump.add("/private/var/mobile/Library/Preferences/../../../../escape.plist", b"<plist/>")
+        evidence = dump.build_tar(tmp_path / "dump.tar.gz")
+    serial, parallel_case = both_ways(evidence, tmp_path, feed_index, monkeypatch)
     assert Spy.taken[0]["manifest"] == 2
     assert parallel_case == serial
     assert serial["case.json"]["modules"]["manifest"]["records"] == 51 + 7     # the files and their folders
+    refused = [w for w in serial["case.json"]["warnings"] if "escape.plist: an absolute or climbing" in w]
+    assert len(refused) == (container == "tar.gz")
 
 
 def test_parallel_androidqf_same_case_as_serial(tmp_path, feed_index, monkeypatch, two_cores):

@@ -225,7 +225,9 @@ class Workers(_Processes):
         self.units = {unit.module: unit.parts for share in shares for unit in share}
         where = {module.name: module.python_module.__name__ for module in modules}
         secret = worker_secret(acquisition)
+        handed = acquisition.handed_index()
         super().__init__(out, [{"mode": "check", "evidence": str(acquisition.root), "kind": acquisition.kind,
+                                "container": handed,
                                 "out": str(out), "units": [(u.module, u.part, u.parts) for u in share],
                                 "modules": sorted({where[u.module] for u in share}), "index": index,
                                 "key": secret.reveal() if secret is not None else None}
@@ -478,7 +480,8 @@ def _match(payload: dict[str, Any]) -> int:
 
 def _check(payload: dict[str, Any]) -> int:
     from spyglass import heuristics
-    from spyglass.acquisitions import open_acquisition
+    from spyglass.acquisitions import open_detected
+    from spyglass.acquisitions.containers import hand_over
     from spyglass.analysis import Analyser
     from spyglass.case import CaseWriter, dumps
     from spyglass.modules import load
@@ -491,7 +494,10 @@ def _check(payload: dict[str, Any]) -> int:
     key = payload.pop("key", None)
     secrets = Secrets.given_key(Hidden(key)) if key is not None else None
     del key
-    acquisition = open_acquisition(Path(payload["evidence"]), payload["kind"], secrets)
+    handed = payload.pop("container", None)
+    if handed is not None:
+        hand_over(Path(payload["evidence"]), handed)
+    acquisition = open_detected(Path(payload["evidence"]), payload["kind"], secrets)
     try:
         writer = CaseWriter(out, prefix=payload["prefix"])
         with report.open("w", encoding="utf-8") as said:

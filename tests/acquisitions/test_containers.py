@@ -3,6 +3,7 @@ hostile member refused and recorded, never read."""
 
 from __future__ import annotations
 
+import pickle
 import random
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from spyglass.acquisitions.containers import (
     FolderContainer,
     TarContainer,
     ZipContainer,
+    hand_over,
     link_stays_inside,
     open_container,
     safe_member_path,
@@ -185,3 +187,29 @@ def test_zip_member_with_a_corrupt_deflate_stream(tmp_path: Path) -> None:
     container = open_container(path)
     with pytest.raises(EvidenceError, match=r"^a\.txt: cannot read from cut\.zip"):
         container.read("a.txt", 10_000)
+
+
+def test_tar_listing_handed_to_a_worker_reads_as_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker process of the check is handed the tar's listing (over a pickle, as on its input
+    pipe) and does not parse the headers again: same members, same refusals, same bytes."""
+    path = build("tar.gz", tmp_path, hostile=True)
+    listed = open_container(path)
+    handed = pickle.loads(pickle.dumps(listed.handed_index()))
+    assert FolderContainer(tmp_path).handed_index() is None
+
+    def never(self):
+        raise AssertionError("listed again")
+
+    monkeypatch.setattr(TarContainer, "_list", never)
+    hand_over(path, handed)
+    worker = open_container(path)
+    assert worker.members() == listed.members() and len(worker.members()) == 8
+    assert worker.refused == listed.refused and len(worker.refused) == 7
+    for name, data in FILES.items():
+        assert worker.read(name, 1000) == data
+    with pytest.raises(EvidenceError, match=r"^private/var/db/roleaccountd\.plist: 8 bytes is over the 4 byte bound$"):
+        worker.read("private/var/db/roleaccountd.plist", 4)
+    worker.close()
+    with pytest.raises(AssertionError, match="listed again"):      # handed once, taken once
+        open_container(path).members()
+    listed.close()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from spyglass.acquisitions import detect, open_acquisition
+from spyglass.acquisitions import IOS_FS, SYSDIAGNOSE, detect, open_acquisition
+from spyglass.acquisitions.containers import TarContainer
 from spyglass.acquisitions.devpath import DevicePattern
 from spyglass.acquisitions.ios_fs import IOSFilesystem, root_prefix
 from spyglass.check import check
@@ -19,6 +20,7 @@ from spyglass.indicators import IndicatorIndex, load_paths
 from tests.builders.full_backup import PLANTED, add_everything
 from tests.builders.ios_backup import BackupBuilder
 from tests.builders.ios_fs import FilesystemBuilder, from_backup, system_version
+from tests.builders.sysdiagnose import SysdiagnoseBuilder
 from tests.indicators.stix_bundles import related_bundle, write
 
 SMS = "private/var/mobile/Library/SMS/sms.db"
@@ -147,3 +149,27 @@ def test_dump_of_the_full_backup_gives_the_backup_findings(tmp_path: Path, form:
     assert ("manifest", PLANTED["file_name"]) in hits(tmp_path / "dump-case")
     assert dump_case.case["acquisition"]["kind"] == "ios-fs"
     assert backup_case.case["modules"]["sms"]["records"] == dump_case.case["modules"]["sms"]["records"]
+
+
+def test_detect_reads_an_archive_once_and_again_when_it_changes(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kind probes the archive in turn (backup, sysdiagnose, androidqf, ...): its first
+    members are read once for all of them, and read again when the file is replaced."""
+    scans = []
+    real = TarContainer._list
+
+    def counted(self):
+        scans.append(self.path.name)
+        return real(self)
+
+    monkeypatch.setattr(TarContainer, "_list", counted)
+    path = FilesystemBuilder().add("/private/var/mobile/Library/SMS/sms.db", b"SQLite format 3\x00").build_tar(
+        tmp_path / "dump.tar.gz")
+    assert detect(path) == (IOS_FS, path)
+    assert scans == ["dump.tar.gz"]
+    assert detect(path) == (IOS_FS, path)
+    assert scans == ["dump.tar.gz"]
+    (tmp_path / "other").mkdir()
+    SysdiagnoseBuilder().build_tar(tmp_path / "other").replace(path)
+    assert detect(path) == (SYSDIAGNOSE, path)
+    assert scans == ["dump.tar.gz", "dump.tar.gz"]

@@ -75,3 +75,12 @@ def open_acquisition(path: Path, kind: str | None = None, secrets: Any = None) -
         else:
             raise SpyglassError(f"{path}: does not look like an acquisition of kind {kind!r}")
     return cls(path, secrets)
+
+
+def open_detected(path: Path, kind: str, secrets: Any = None) -> Acquisition:
+    """Open `path` as `kind` that this check has already detected and probed (a worker process of
+    it): not probed again, since a probe of a .tar.gz reads 20,000 member headers."""
+    cls = ACQUISITION_CLASSES.get(kind)
+    if cls is None:
+        raise SpyglassError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    return cls(path, secrets)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass.acquisitions.base import ANDROID_INTRUSION
-from spyglass.acquisitions.containers import FILE, Container, open_container
+from spyglass.acquisitions.containers import FILE, Container, Member, open_container, probe_members
 from spyglass.acquisitions.named import NamedFilesAcquisition
 from spyglass.errors import EvidenceError
 
@@ -51,6 +51,8 @@ class AndroidIntrusionLogs(NamedFilesAcquisition):
     @classmethod
     def probe(cls, path: Path) -> bool:
         try:
+            if not any(_may_be_log(member) for member in probe_members(path, PROBE_MEMBERS)):
+                return False        # no log file among the first members: nothing to open
             container = open_container(path)
         except (EvidenceError, OSError):
             return False
@@ -62,12 +64,16 @@ class AndroidIntrusionLogs(NamedFilesAcquisition):
             container.close()
 
 
+def _may_be_log(member: Member) -> bool:
+    return member.kind == FILE and member.path.count("/") <= 1 and member.path.lower().endswith(LOG_SUFFIXES)
+
+
 def _holds_logs(container: Container) -> bool:
     tried = 0
     for count, member in enumerate(container.scan()):
         if count >= PROBE_MEMBERS or tried >= PROBE_FILES:
             return False
-        if member.kind != FILE or member.path.count("/") > 1 or not member.path.lower().endswith(LOG_SUFFIXES):
+        if not _may_be_log(member):
             continue
         tried += 1
         # The first bytes only: a day's log is megabytes. _read stops one byte past its limit.

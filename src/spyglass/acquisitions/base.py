@@ -207,6 +207,11 @@ class Acquisition(ABC):
         """How the case names where `what` ("listing" or "device") comes from; None if absent."""
         return None
 
+    def handed_index(self) -> Any:
+        """What a worker process of the check is handed so as not to list the evidence again
+        (a tar's listing: containers.hand_over); None when listing again is cheap."""
+        return None
+
     # What the kind knows of the device beside `device`: raw facts a module may report.
     facts: dict[str, Any]
     device_error: str | None = None   # why the device facts could not be read, if they could not
@@ -263,6 +268,10 @@ class ContainerAcquisition(Acquisition):
     def _read(self, file: EvidenceFile, limit: int, mutable: bool = False) -> bytes | bytearray:
         data = self.container.read(file.key.path, limit)
         return bytearray(data) if mutable else data
+
+    def handed_index(self) -> Any:
+        """The container's listing for a worker process (Container.handed_index)."""
+        return self.container.handed_index()
 
     def stream(self, file: EvidenceFile, limit: int) -> Any:
         # Only the container's own members stream; others (held in memory) are read whole.

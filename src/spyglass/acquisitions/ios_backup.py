@@ -25,7 +25,7 @@ from spyglass.acquisitions.base import (
     hash_file,
     read_file_bounded,
 )
-from spyglass.acquisitions.containers import FILE, Container, first_paths, open_container
+from spyglass.acquisitions.containers import FILE, Container, open_container, probe_paths
 from spyglass.acquisitions.devpath import DevicePattern, path_name, sql_glob
 from spyglass.bplist import read_mbfile
 from spyglass.errors import EvidenceError, MissingFromAcquisition, SpyglassError
@@ -266,11 +266,7 @@ def _archive_is_backup(path: Path) -> bool:
     """A probe's look at an archive's first members: the backup's own files, or blobs laid out
     by fileID, which no filesystem dump has."""
     try:
-        container = open_container(path)
-    except EvidenceError:
-        return False
-    try:
-        for name in first_paths(container, PROBE_MEMBERS):
+        for name in probe_paths(path, PROBE_MEMBERS):
             if name.count("/") <= 1 and name.rsplit("/", 1)[-1] in ("Manifest.db", "Manifest.plist"):
                 return True
             if name.count("/") <= 2 and _BLOB_NAME.search(name):
@@ -278,8 +274,6 @@ def _archive_is_backup(path: Path) -> bool:
         return False
     except EvidenceError:
         return False
-    finally:
-        container.close()
 
 
 class IOSBackup(Acquisition):

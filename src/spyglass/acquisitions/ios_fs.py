@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass.acquisitions.base import IOS_FS, ContainerAcquisition, EvidenceFile, FileEntry
-from spyglass.acquisitions.containers import FILE, Container, Member, children, first_paths, open_container
+from spyglass.acquisitions.containers import FILE, Container, Member, children, open_container, probe_paths
 from spyglass.acquisitions.devpath import DevicePattern, path_name
 from spyglass.errors import EvidenceError, SpyglassError
 from spyglass.limits import MAX_PLIST_BYTES
@@ -81,13 +81,9 @@ class IOSFilesystem(ContainerAcquisition):
             return any((folder / "private" / "var").is_dir() for folder in candidates) or any(
                 (child / "private" / "var").is_dir() for folder in candidates[1:] for child in children(folder, 200))
         try:
-            container = open_container(path)
+            return root_prefix(probe_paths(path, PROBE_MEMBERS, mark_folders=True)) is not None
         except EvidenceError:
             return False
-        try:
-            return root_prefix(first_paths(container, PROBE_MEMBERS, mark_folders=True)) is not None
-        finally:
-            container.close()
 
     # -- device ---------------------------------------------------------------------------------
     def _device(self) -> dict[str, Any]:

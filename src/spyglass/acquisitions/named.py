@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass.acquisitions.base import ContainerAcquisition, EvidenceFile, FileEntry
-from spyglass.acquisitions.containers import FILE, Container, Member, children, first_paths, open_container
+from spyglass.acquisitions.containers import FILE, Container, Member, children, probe_paths
 from spyglass.acquisitions.devpath import DevicePattern, path_name
 from spyglass.errors import EvidenceError, SpyglassError
 
@@ -54,13 +54,9 @@ class NamedFilesAcquisition(ContainerAcquisition):
             return any((path / marker).is_file() for marker in cls.markers) or any(
                 (child / marker).is_file() for child in children(path) if child.is_dir() for marker in cls.markers)
         try:
-            container = open_container(path)
+            return cls.prefix_of(probe_paths(path)) is not None
         except EvidenceError:
             return False
-        try:
-            return cls.prefix_of(first_paths(container)) is not None
-        finally:
-            container.close()
 
     def named(self, name: str) -> list[EvidenceFile]:
         pattern = DevicePattern("/" + name)
