@@ -20,6 +20,8 @@ from spyglass.acquisitions.containers import (
     hand_over,
     link_stays_inside,
     open_container,
+    probe_members,
+    release_probed,
     safe_member_path,
 )
 from spyglass.errors import EvidenceError
@@ -213,3 +215,23 @@ def test_tar_listing_handed_to_a_worker_reads_as_listed(tmp_path: Path, monkeypa
     with pytest.raises(AssertionError, match="listed again"):      # handed once, taken once
         open_container(path).members()
     listed.close()
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "zip"])
+def test_archive_taken_over_from_the_probes_lists_as_a_fresh_one(tmp_path: Path, kind: str) -> None:
+    """The probes read the first members and leave the archive open for the kind that opens it:
+    what it then lists (times, modes, refusals) is what a freshly opened archive lists."""
+    path = build(kind, tmp_path, hostile=True)
+    fresh = open_container(path)
+    expected = (fresh.members(), fresh.refused)
+    fresh.close()
+    assert len(probe_members(path, 2)) == 2            # the probes have begun the listing
+    taken = open_container(path)
+    assert (taken.members(), taken.refused) == expected
+    assert all(m.modified == float(MTIME) for m in taken.members() if m.path in FILES)
+    assert taken.read("private/var/db/roleaccountd.plist", 100) == b"<plist/>"
+    taken.close()
+    again = open_container(path)           # handed over once: the next one is opened afresh
+    assert again is not taken and (again.members(), again.refused) == expected
+    again.close()
+    release_probed()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,28 @@ def test_detect_reads_an_archive_once_and_again_when_it_changes(tmp_path: Path,
     SysdiagnoseBuilder().build_tar(tmp_path / "other").replace(path)
     assert detect(path) == (SYSDIAGNOSE, path)
     assert scans == ["dump.tar.gz", "dump.tar.gz"]
+
+
+def test_opening_a_detected_archive_reads_each_header_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kind that opens the archive takes it over from the probes, with the headers they read."""
+    dump = FilesystemBuilder()
+    for number in range(30):
+        dump.add(f"/private/var/mobile/Library/Logs/file-{number}.log", b"x")
+    path = dump.build_tar(tmp_path / "dump.tar.gz")
+    with tarfile.open(path) as archive:
+        entries = len(archive.getmembers())
+    parsed = []
+    real = tarfile.TarFile.next
+
+    def counted(self):
+        found = real(self)
+        parsed.append(found is not None)
+        return found
+
+    monkeypatch.setattr(tarfile.TarFile, "next", counted)
+    acquisition = open_acquisition(path)
+    assert acquisition.kind == IOS_FS
+    # tarfile reads the first header when it opens the archive and hands it out once more: one
+    # extra call. Each probe listing the archive again was twice the entries.
+    assert parsed.count(True) == entries + 1
+    acquisition.close()

@@ -19,6 +19,7 @@ from spyglass.acquisitions.base import (
     SYSDIAGNOSE,
     Acquisition,
 )
+from spyglass.acquisitions.containers import release_probed
 from spyglass.acquisitions.ios_backup import IOSBackup
 from spyglass.acquisitions.ios_fs import IOSFilesystem
 from spyglass.acquisitions.sysdiagnose import Sysdiagnose
@@ -62,19 +63,22 @@ def detect(path: Path) -> tuple[str, Path]:
 
 def open_acquisition(path: Path, kind: str | None = None, secrets: Any = None) -> Acquisition:
     """Open `path` read-only as `kind` (detected when None)."""
-    if kind is None:
-        kind, path = detect(path)
-    elif kind not in KINDS:
-        raise SpyglassError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    cls = ACQUISITION_CLASSES.get(kind)
-    if cls is None:
-        raise SpyglassError(f"acquisitions of kind {kind!r} are not supported yet")
-    if not cls.probe(path):
-        if kind == IOS_BACKUP and path.is_dir() and len(found := _backup_folders_below(path)) == 1:
-            path = found[0]
-        else:
-            raise SpyglassError(f"{path}: does not look like an acquisition of kind {kind!r}")
-    return cls(path, secrets)
+    try:
+        if kind is None:
+            kind, path = detect(path)
+        elif kind not in KINDS:
+            raise SpyglassError(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        cls = ACQUISITION_CLASSES.get(kind)
+        if cls is None:
+            raise SpyglassError(f"acquisitions of kind {kind!r} are not supported yet")
+        if not cls.probe(path):
+            if kind == IOS_BACKUP and path.is_dir() and len(found := _backup_folders_below(path)) == 1:
+                path = found[0]
+            else:
+                raise SpyglassError(f"{path}: does not look like an acquisition of kind {kind!r}")
+        return cls(path, secrets)
+    finally:
+        release_probed()     # the archive the probes read, if the kind did not take it over
 
 
 def open_detected(path: Path, kind: str, secrets: Any = None) -> Acquisition:

@@ -103,6 +103,7 @@ class Container(ABC):
 
     def _index(self) -> dict[str, Member]:
         if self._members is None:
+            self._restart()             # a scan (a probe's look) may have begun the listing
             members: dict[str, Member] = {}
             for member in self._list():
                 if len(members) >= MAX_CONTAINER_MEMBERS:
@@ -148,6 +149,10 @@ class Container(ABC):
     def _open(self, member: Member) -> BinaryIO:
         """A file member as an open binary stream; by default its bytes in memory."""
         return io.BytesIO(self._read(member, MAX_DECOMPRESSED_BYTES))
+
+    def _restart(self) -> None:
+        """Forget what an earlier scan listed: refusals, and a subclass's members by path."""
+        self._refused = []
 
     @abstractmethod
     def _list(self) -> Iterator[Member]:
@@ -270,6 +275,10 @@ class TarContainer(Container):
             raise EvidenceError(f"{path.name}: not a readable tar archive ({exc})") from exc
         self._infos: dict[str, tarfile.TarInfo] = {}
 
+    def _restart(self) -> None:
+        super()._restart()
+        self._infos = {}
+
     def _list(self) -> Iterator[Member]:
         total = 0
         try:
@@ -355,6 +364,10 @@ class ZipContainer(Container):
         except ZIP_ERRORS as exc:
             raise EvidenceError(f"{path.name}: not a readable zip archive ({exc})") from exc
         self._infos: dict[str, zipfile.ZipInfo] = {}
+
+    def _restart(self) -> None:
+        super()._restart()
+        self._infos = {}    # it also tells a name stored twice
 
     def _list(self) -> Iterator[Member]:
         total = 0
@@ -497,6 +510,9 @@ def open_container(path: Path) -> Container:
         return FolderContainer(path)
     if not path.is_file():
         raise EvidenceError(f"{path}: neither a folder nor a file")
+    claimed = _claim_probed(path)
+    if claimed is not None:
+        return claimed
     if zipfile.is_zipfile(path):
         return ZipContainer(path)
     if path.name.lower().endswith(TAR_SUFFIXES) or _looks_like_tar(path):
@@ -531,7 +547,26 @@ def children(folder: Path, most: int = 50) -> list[Path]:
 
 
 PROBE_SCAN = 20_000      # the most members any probe looks at (an iOS dump's)
-_probed: dict[tuple[str, int, int], tuple[Member, ...]] = {}
+
+
+@dataclass
+class _Probed:
+    key: tuple[str, int, int]
+    members: tuple[Member, ...]
+    container: Container | None    # still open, for the acquisition that opens the archive next
+
+
+_probed: list[_Probed] = []        # the last archive probed, or nothing
+
+
+def _archive_key(path: Path) -> tuple[str, int, int] | None:
+    """An archive file by path, size and time (a file replaced between two checks differs);
+    None for a folder, whose time says nothing of what is deeper."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    return None if stat.S_ISDIR(info.st_mode) else (str(path.resolve()), info.st_size, info.st_mtime_ns)
 
 
 def probe_members(path: Path, most: int) -> tuple[Member, ...]:
@@ -539,25 +574,44 @@ def probe_members(path: Path, most: int) -> tuple[Member, ...]:
 
     Detecting what an archive holds asks each kind in turn, and each opened the archive and read
     its first members again: seven scans of a .tar.gz's headers, 2.7 s of a 5 s check. They are
-    read once now and kept for the last archive probed, known by its path, size and time (so a
-    file replaced between two checks is read again; a folder, whose time says nothing of what is
-    deeper, is never kept). EvidenceError when it is neither a folder nor an archive."""
+    read once now, for the last archive probed, and the archive is left open for the kind that
+    then opens it (`open_container`), which goes on from the headers already read. EvidenceError
+    when it is neither a folder nor an archive."""
+    key = _archive_key(path)
+    if _probed and _probed[0].key == key:
+        return _probed[0].members[:most]
+    container = open_container(path)
     try:
-        info = path.stat()
-    except OSError as exc:
-        raise EvidenceError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
-    members = _probed.get(key)
-    if members is None:
-        container = open_container(path)
-        try:
-            members = tuple(itertools.islice(container.scan(), PROBE_SCAN))
-        finally:
-            container.close()
-        if not stat.S_ISDIR(info.st_mode):
-            _probed.clear()
-            _probed[key] = members
+        members = tuple(itertools.islice(container.scan(), PROBE_SCAN))
+    except BaseException:
+        container.close()
+        raise
+    if key is None:
+        container.close()
+        return members[:most]
+    _forget_probed()
+    _probed.append(_Probed(key, members, container))
     return members[:most]
+
+
+def release_probed() -> None:
+    """Close the archive the probes left open if no kind took it (`open_acquisition` ends so)."""
+    _forget_probed()
+
+
+def _forget_probed() -> None:
+    for probed in _probed:
+        if probed.container is not None:
+            probed.container.close()
+    _probed.clear()
+
+
+def _claim_probed(path: Path) -> Container | None:
+    """The archive the probes left open, if it is the one at `path`: handed over once."""
+    if not _probed or _probed[0].container is None or _probed[0].key != _archive_key(path):
+        return None
+    container, _probed[0].container = _probed[0].container, None
+    return container
 
 
 def probe_paths(path: Path, most: int = 5_000, mark_folders: bool = False) -> Iterator[str]:
