@@ -388,9 +388,8 @@ def _hand_over(process: subprocess.Popen[bytes], payload: bytes) -> None:
 def _read_report(path: Path) -> list[dict[str, Any]]:
     from spyglass.case import loads
 
-    # Line by line: a line holds what one module shares with the heuristics (every package of
-    # an androidqf listing), and the whole file as text beside its decoded lines was 340 MB at
-    # 40,000 packages.
+    # Line by line: one line can hold what a module shares with the heuristics (every package of
+    # an androidqf listing, 35 MB of JSON at 40,000), and only one line's text is held at a time.
     found = []
     try:
         with path.open(encoding="utf-8") as handle:
