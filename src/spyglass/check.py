@@ -454,6 +454,7 @@ def acquisitions_in(folder: Path) -> list[Path]:
     """The acquisitions directly inside `folder` when it is not one itself and holds two or more;
     else [] (then `folder` is opened, or refused, as one acquisition)."""
     from spyglass.acquisitions import ACQUISITION_CLASSES, detect
+    from spyglass.acquisitions.containers import release_probed
 
     if not folder.is_dir():
         return []
@@ -466,8 +467,11 @@ def acquisitions_in(folder: Path) -> list[Path]:
         children = sorted(folder.iterdir())[:MAX_BATCH_ENTRIES]
     except OSError:
         return []
-    found = [child for child in children if not child.name.startswith(".")
-             and any(_probes(cls, child) for cls in ACQUISITION_CLASSES.values())]
+    try:
+        found = [child for child in children if not child.name.startswith(".")
+                 and any(_probes(cls, child) for cls in ACQUISITION_CLASSES.values())]
+    finally:
+        release_probed()     # the last archive the probes read is not held open meanwhile
     return found if len(found) >= 2 else []
 
 
