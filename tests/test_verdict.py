@@ -107,7 +107,7 @@ def test_nothing_found_says_what_was_and_was_not_checked() -> None:
         "spyglass read 2 kinds of records and compared them with 1400 known spyware traces from 1 list; 1 other "
         "kind was not in this acquisition (apps or features the phone does not use or does not copy); 1 could "
         "not be looked at because their files are missing; 1 could not be read.")
-    assert verdict.caveats[0].startswith("This check is incomplete: files that 1 checks read are missing")
+    assert verdict.caveats[0].startswith("This check is incomplete: files that 1 check reads are missing")
     assert verdict.to_dict() == {"tier": "nothing", "headline": verdict.headline}
 
 

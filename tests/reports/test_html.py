@@ -177,7 +177,7 @@ def test_render_html_missing_keys(tmp_path: Path) -> None:
                                  None))
     assert "<title>Spyware check report \u2014 unknown phone</title>" in page
     assert '<section class="verdict clean" id="verdict">' in page
-    assert ("<li>This check is incomplete: 1 checks could not read their files (sms); case.json says why.</li>"
+    assert ("<li>This check is incomplete: 1 check could not read its files (sms); case.json says why.</li>"
             in page)
 
     assert "<li>No lists of known spyware traces were used: only general checks" in page

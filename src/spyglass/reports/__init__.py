@@ -25,10 +25,12 @@ def incomplete(case: dict[str, Any]) -> list[str]:
     lines = []
     if missing:
         advice = " Make a new, encrypted backup and check that one." if kind == "ios-backup" else ""
-        lines.append(f"This check is incomplete: files that {len(missing)} checks read are missing from the "
+        read = "checks read" if len(missing) > 1 else "check reads"
+        lines.append(f"This check is incomplete: files that {len(missing)} {read} are missing from the "
                      f"{what} ({', '.join(missing)}), so what they hold could not be looked at.{advice}")
     if failed:
-        lines.append(f"This check is incomplete: {len(failed)} checks could not read their files "
+        could = "checks could not read their" if len(failed) > 1 else "check could not read its"
+        lines.append(f"This check is incomplete: {len(failed)} {could} files "
                      f"({', '.join(failed)}); case.json says why.")
     return lines
 
