@@ -16,6 +16,9 @@ MAX_LINE_CHARS = 64 * 1024
 # are 280 MB): the bound is on the bytes read, memory stays at a piece and one item.
 MAX_LISTING_BYTES = 4 * 1024 * 1024 * 1024
 MAX_LISTING_ITEM_CHARS = 1024 * 1024
+# androidqf packages.json, streamed too, but every package is kept for the heuristics: bounded as
+# the whole file was (a phone's few hundred packages are well under 1 MB; 40,000 are 35 MB).
+MAX_PACKAGE_LIST_BYTES = 64 * 1024 * 1024
 MAX_SQLITE_BYTES = 8 * 1024 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
 MAX_FIELD_CHARS = 64 * 1024          # a single text value kept in a record

@@ -90,3 +90,16 @@ def test_packages_streamed_must_be_a_list():
     for text in ('{"name": "com.a"}\n{"name": "com.b"}\n', "null null", '"com.a"'):
         with pytest.raises(EvidenceError, match=r"^packages\.json: expected a list of packages$"):
             items(text)
+
+
+def test_packages_json_bounded_and_hostile(tmp_path, monkeypatch):
+    """Every package is kept for the heuristics, so packages.json is bounded as a whole; an item
+    nested past the decoder's recursion limit is refused, not a crash."""
+    monkeypatch.setattr(android_packages, "MAX_PACKAGE_LIST_BYTES", 1000)
+    big = AndroidQFBuilder().add("packages.json", as_json([{"name": f"com.example.app{n}"} for n in range(100)]))
+    with pytest.raises(EvidenceError, match=r"^packages\.json: \d+ bytes is over the 1000 byte bound$"):
+        run(android_packages, big, tmp_path)
+    monkeypatch.undo()
+    deep = AndroidQFBuilder().add("packages.json", b'[{"name": "com.a", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]")
+    with pytest.raises(EvidenceError, match=r"^packages\.json: not valid JSON at character 1 \(RecursionError\)$"):
+        run(android_packages, deep, tmp_path / "b")

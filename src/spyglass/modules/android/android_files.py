@@ -38,6 +38,7 @@ ARTIFACT = Artifact(
     os_versions="Android 6-16",
 )
 
+
 def parse(file: EvidenceFile) -> Iterator[Record]:
     for entry in _entries(file):
         if isinstance(entry, dict):

@@ -54,7 +54,7 @@ from typing import Any
 
 from spyglass.acquisitions.base import ANDROID_BACKUP, ANDROID_BUGREPORT, ANDROIDQF, EvidenceFile
 from spyglass.errors import EvidenceError, NotPresent
-from spyglass.limits import MAX_AB_MEMBER_BYTES, MAX_LISTING_BYTES
+from spyglass.limits import MAX_AB_MEMBER_BYTES, MAX_PACKAGE_LIST_BYTES
 from spyglass.modules import Artifact
 from spyglass.modules.android._dumpsys import (
     DUMPSYS_FILES,
@@ -110,7 +110,7 @@ def parse(file: EvidenceFile) -> Iterator[Record]:
 def _packages_json(file: EvidenceFile) -> Iterator[Record]:
     # Streamed: 40,000 packages with their files and certificates are 35 MB of JSON, and were
     # 430 MB of Python objects when the list was decoded whole.
-    packages = json_items(file.text_pieces(MAX_LISTING_BYTES), file.source, "packages")
+    packages = json_items(file.text_pieces(MAX_PACKAGE_LIST_BYTES), file.source, "packages")
     dumped, timezone = _androidqf_dumpsys(file)
     for package in packages:
         if not isinstance(package, dict):
