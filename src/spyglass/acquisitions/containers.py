@@ -313,7 +313,8 @@ class TarContainer(Container):
                 else:
                     self._refuse(info.name, "a special file")
         except (*TAR_ERRORS, EvidenceError) as exc:
-            self._refused.append(f"{self.path.name}: damaged after some members ({exc}); the rest not listed")
+            # Said without the archive's name: a refusal is shown after it ("dump.tar.gz: ...").
+            self._refused.append(f"the archive is damaged after some members ({exc}); the rest not listed")
 
     def _read(self, member: Member, limit: int) -> bytes:
         try:
