@@ -41,19 +41,17 @@ SAFARI = [
 
 def test_context_rows_of_every_module_sorted(case: Path) -> None:
     found = context(case, 1)
-    assert (found.total, found.left_out, found.margin) == (13, 0, timedelta(minutes=5))
+    # A process's first and last use on one moment are one row (reports/timesketch.record_times).
+    assert (found.total, found.left_out, found.margin) == (10, 0, timedelta(minutes=5))
     assert found.to_dict()["from"] == "2023-03-14T09:25:00Z" and found.to_dict()["to"] == "2023-03-14T09:37:00Z"
     assert shape(found.rows)[:4] == SAFARI
     assert [(r["time"], r["timestamp_desc"], r["message"][:24]) for r in found.rows[4:]] == [
         ("2023-03-14T09:31:00Z", "network use recorded", "Network use by mobilesaf"),
         ("2023-03-14T09:31:00Z", "network use recorded", "Network use by stage2d: "),
-        ("2023-03-14T09:31:00Z", "process first used the network", "Process mobilesafari (co"),
-        ("2023-03-14T09:31:00Z", "process first used the network", "Process stage2d (no bund"),
-        ("2023-03-14T09:31:00Z", "process last used the network", "Process mobilesafari (co"),
-        ("2023-03-14T09:31:00Z", "process last used the network", "Process stage2d (no bund"),
+        ("2023-03-14T09:31:00Z", "process first used the network; process last used the network", "Process mobilesafari (co"),
+        ("2023-03-14T09:31:00Z", "process first used the network; process last used the network", "Process stage2d (no bund"),
         ("2023-03-14T09:32:00Z", "network use recorded", "Network use by bh: Wi-Fi"),
-        ("2023-03-14T09:32:00Z", "process first used the network", "Process bh (no bundle) u"),
-        ("2023-03-14T09:32:00Z", "process last used the network", "Process bh (no bundle) u"),
+        ("2023-03-14T09:32:00Z", "process first used the network; process last used the network", "Process bh (no bundle) u"),
     ]
     # the rows of findings name them by their incidents.json ids
     incident = json.loads((case / "incidents.json").read_text())["incidents"][0]
@@ -66,11 +64,11 @@ def test_context_rows_of_every_module_sorted(case: Path) -> None:
 
 def test_context_margin_and_bound(case: Path) -> None:
     wide = context(case, "incident-1", timedelta(days=8))
-    assert wide.total == 14 and wide.rows[0]["message"] == "Visited https://week-before.example/"
+    assert wide.total == 11 and wide.rows[0]["message"] == "Visited https://week-before.example/"
     assert shape(context(case, "1", timedelta(0)).rows)[:4] == SAFARI
     bounded = context(case, 1, limit=3)
     # findings first (all in the span), then the nearest: the earliest-sorted of the findings' rows
-    assert (bounded.total, bounded.left_out, len(bounded.rows)) == (13, 10, 3)
+    assert (bounded.total, bounded.left_out, len(bounded.rows)) == (10, 7, 3)
     assert all(r["findings"] for r in bounded.rows)
     assert [r["time"] for r in bounded.rows] == sorted(r["time"] for r in bounded.rows)
 
@@ -95,7 +93,7 @@ def test_context_streams_only_lines_with_a_time_in_the_window(case: Path, tmp_pa
     records = copy / "records" / "safari_history.jsonl"
     # a damaged line far from the incident is never decoded; one inside its window is said
     records.write_text(records.read_text() + '{"timestamp": "2020-01-01T00:00:00Z", broken\n')
-    assert context(copy, 1).total == 13
+    assert context(copy, 1).total == 10
     records.write_text(records.read_text() + '{"timestamp": "2023-03-14T09:31:30Z", broken\n')
     with pytest.raises(SpyglassError, match=r"safari_history.jsonl:7: not a spyglass record"):
         context(copy, 1)

@@ -47,8 +47,11 @@ def test_leads_domain_between_findings_is_a_lead_week_earlier_is_not(leads_case:
             for lead in incident["leads"]] == [
         ("domain", "payload-next.example", "safari_history", "2023-03-14T09:30:30Z", "visited", BETWEEN),
         ("url", LEAD_URL, "safari_history", "2023-03-14T09:30:30Z", "visited", BETWEEN),
-        ("process", "stage2d", "datausage", "2023-03-14T09:31:00Z", "process first used the network",
-         "process first used the network in datausage, at the same moment as a finding in datausage"),
+        # Its first and last use are one moment: one row, both said.
+        ("process", "stage2d", "datausage", "2023-03-14T09:31:00Z",
+         "process first used the network; process last used the network",
+         "process first used the network; process last used the network in datausage, at the same moment as a "
+         "finding in datausage"),
     ]
     assert {lead["status"] for lead in incident["leads"]} == {"candidate"}
     assert incident["leads"][0]["source"] == "HomeDomain/Library/Safari/History.db"

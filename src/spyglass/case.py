@@ -1,6 +1,6 @@
 """The case folder: the output contract other tools read (see ARCHITECTURE.md, section 5).
 
-OUT/case.json, OUT/detections.jsonl, OUT/records/MODULE.jsonl, OUT/timeline.csv (a row per time
+OUT/case.json, OUT/detections.jsonl, OUT/records/MODULE.jsonl, OUT/timeline.csv (a row per distinct time
 of a record, findings tagged), OUT/timeline_detected.csv. Reports are rendered from this folder alone.
 """
 
@@ -137,7 +137,7 @@ def remove_strays(out: Path) -> None:
 
 
 class Timeline:
-    """The rows of OUT/timeline.csv: one per time of a record (the time table of
+    """The rows of OUT/timeline.csv: one per distinct time of a record (the time table of
     spyglass/reports/timesketch.py, the same as timeline.jsonl's), sorted by time, each row of a
     record that is a finding tagged as in the JSONL.
 

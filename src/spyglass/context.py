@@ -1,7 +1,7 @@
 """The evidence around an incident: its context (a mini-timeline) and its leads.
 
 Context: the records of every module with a time within the incident's span widened by a
-margin (DEFAULT_MARGIN, five minutes, before and after), one row per time a record holds (its
+margin (DEFAULT_MARGIN, five minutes, before and after), one row per distinct time a record holds (its
 own timestamp and the other times reports/timesketch.py's RECORD_TIMES declares: a file's
 created and changed times, a process's first and last network use), sorted by time. At most
 `limit` rows (MAX_CONTEXT_ROWS); when there are more, the rows of findings are kept first, then

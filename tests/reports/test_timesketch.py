@@ -18,7 +18,7 @@ from spyglass.case import dumps
 from spyglass.cli import main
 from spyglass.detections import Detection
 from spyglass.records import Observable, Record
-from spyglass.reports.timesketch import MAX_FLAT_FIELDS, RECORD_TIMES, flatten, write_timesketch
+from spyglass.reports.timesketch import MAX_FLAT_FIELDS, RECORD_TIMES, flatten, record_times, write_timesketch
 
 FEED_ID = "indicator--4e5b6c1a-0d2f-4a3b-9c8d-7e6f5a4b3c2d"
 CASE = {"tool": {"name": "spyglass", "version": "0.1.0"}, "command": "check",
@@ -181,6 +181,24 @@ def test_record_times_table_names_fields_modules_write() -> None:
                                  "sms", "android_sms"}
     assert ("date_read", "message read") in RECORD_TIMES["sms"]
     assert ("date_delivered", "message delivered") in RECORD_TIMES["sms"]
+
+
+def test_record_times_one_row_per_distinct_moment() -> None:
+    # A file written once: its modified, status changed and created times are one moment.
+    once = copy.deepcopy(MANIFEST)
+    once.fields.update(status_changed="2021-06-30T08:00:00Z", created="2021-06-30T10:00:00+02:00",
+                       accessed="2021-06-30T09:00:00Z", born="2021-06-30T08:00:00Z")
+    assert record_times(once) == [
+        (datetime(2021, 6, 30, 8, 0, tzinfo=UTC), "file modified; file status changed; file created"),
+        (datetime(2021, 6, 30, 9, 0, tzinfo=UTC), "file accessed")]
+    # Distinct moments keep a row each, the record's own first.
+    assert record_times(MANIFEST) == [
+        (datetime(2021, 6, 30, 8, 0, tzinfo=UTC), "file modified"),
+        (datetime(2021, 6, 30, 9, 0, tzinfo=UTC), "file status changed"),
+        (datetime(2021, 6, 29, 7, 0, 0, 250000, tzinfo=UTC), "file created")]
+    untimed = Record(timestamp=None, timestamp_desc="", message="m", module="manifest",
+                     fields={"modified": "not a time", "created": 17})
+    assert record_times(untimed) == []
 
 
 def test_report_command_writes_chosen_formats(tmp_path: Path) -> None:

@@ -16,10 +16,11 @@ Format facts (Timesketch, docs/guides/user/import-from-json-csv.md and the serve
 - `tag` is a list of labels shown on the event;
 - keys starting with `_` are dropped by the importer, so no key written here starts with one.
 
-One row per time a record holds: its own `timestamp` (with its `timestamp_desc`), and the other
-times its fields name, as RECORD_TIMES declares per module (a file's modified, status changed,
+One row per distinct time a record holds: its own `timestamp` (with its `timestamp_desc`), and
+the other times its fields name, as RECORD_TIMES declares per module (a file's modified, status changed,
 created and accessed times; a process's first and last network use; a message's delivery and
-read times). A record with no time at all has no row: Timesketch cannot place it.
+read times); times on the same moment share one row, their descriptions joined with "; ". A
+record with no time at all has no row: Timesketch cannot place it.
 
 Each row carries the record's fields flattened to dotted keys (`raw_times.modified`,
 `addresses.0.address`), at most MAX_FLAT_FIELDS of them, each value text of at most
@@ -68,6 +69,7 @@ MAX_FLAT_VALUE = 4096
 MAX_FLAT_KEY = 200
 RESERVED = frozenset({"message", "datetime", "timestamp", "timestamp_desc", "module", "source", "tag",
                       "severity", "indicator", "feed", "finding", "heuristic", "fields_truncated"})
+JOINED = "; "      # between the descriptions of times that fall on one moment
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
@@ -127,19 +129,28 @@ def record_rows(record: Record, detections: list[Detection] | None = None) -> It
 
 
 def record_times(record: Record) -> list[tuple[datetime, str]]:
-    """(moment in UTC, description) of every time of `record`, its own timestamp first."""
-    found: list[tuple[datetime, str]] = []
+    """(moment in UTC, description) of every distinct time of `record`, its own timestamp first.
+
+    Times that fall on the same moment make one row, their descriptions joined with "; " in
+    the table's order ("file modified; file status changed; file created"): most files are
+    written once, so their three times are one, and three rows would say it three times (and
+    count one record three times in the report's chart)."""
+    found: dict[datetime, str] = {}
     if record.timestamp is not None:
-        found.append((record.timestamp.astimezone(UTC), record.timestamp_desc or "time recorded"))
+        found[record.timestamp.astimezone(UTC)] = record.timestamp_desc or "time recorded"
     table = RECORD_TIMES.get(record.module)
-    if not table or not isinstance(record.fields, dict):
-        return found
-    fields = record.fields
-    for name, description in table:
-        moment = _moment(fields.get(name))
-        if moment is not None and (moment, description) not in found:
-            found.append((moment, description))
-    return found
+    if table and isinstance(record.fields, dict):
+        fields = record.fields
+        for name, description in table:
+            moment = _moment(fields.get(name))
+            if moment is None:
+                continue
+            said = found.get(moment)
+            if said is None:
+                found[moment] = description
+            elif description not in said.split(JOINED):
+                found[moment] = said + JOINED + description
+    return list(found.items())
 
 
 def flatten(fields: Any) -> dict[str, str]:
